@@ -1,0 +1,231 @@
+#include "dataplane/server.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include "dataplane/admin/admin_server.h"
+#include "dataplane/lb/load_balancer.h"
+#include "dataplane/resolver.h"
+#include "hermes/common/config.h"
+#include "hermes/common/duration.h"
+
+namespace hermes::dataplane {
+namespace {
+
+constexpr int kBacklog = 4096;
+
+}  // namespace
+
+Server::Server(ServerOptions options)
+    : options_(std::move(options)), stats_(std::max(1u, options_.workers)) {
+  for (unsigned i = 0; i < stats_.workers(); ++i)
+    workers_.push_back(std::make_unique<Worker>(i, stats_));
+}
+
+Server::~Server() {
+  if (control_thread_.joinable()) {
+    Shutdown();
+    Wait();
+  }
+}
+
+std::vector<std::string> Server::Start(const v1::Config& config) {
+  std::vector<std::string> errors = Apply(config);
+  if (!errors.empty()) return errors;
+
+  admin_ = std::make_unique<AdminServer>(control_, *this);
+  if (config.admin().address() != "off") {
+    if (auto err = admin_->Listen(config.admin().address()); !err.empty()) {
+      for (auto& w : workers_) w->PostStop();
+      for (auto& w : workers_) w->Run();  // drains the posted tasks, closing the sockets
+      return {err};
+    }
+  }
+  admin_address_ = config.admin().address();
+  for (auto& w : workers_) threads_.emplace_back([w = w.get()] { w->Run(); });
+  asio::co_spawn(control_, RefreshDnsLoop(), asio::detached);
+  if (options_.handle_signals) asio::co_spawn(control_, SignalLoop(), asio::detached);
+  control_thread_ = std::thread([this] { control_.run(); });
+  ready_ = true;
+  return {};
+}
+
+std::vector<std::string> Server::Reload() {
+  if (options_.config_path.empty()) return {"no config file to reload"};
+  auto loaded = config::LoadConfigFile(options_.config_path);
+  std::vector<std::string> errors;
+  for (const auto& e : loaded.errors) errors.push_back(e.ToString());
+  if (errors.empty()) errors = Apply(loaded.config);
+  if (errors.empty()) {
+    spdlog::info("reloaded {}", options_.config_path);
+  } else {
+    spdlog::error("reload of {} refused; the running config stays:", options_.config_path);
+    for (const auto& e : errors) spdlog::error("  {}", e);
+  }
+  return errors;
+}
+
+std::vector<std::string> Server::Apply(const v1::Config& config) {
+  std::lock_guard lock(mu_);
+  return ApplyLocked(config);
+}
+
+std::vector<std::string> Server::ApplyLocked(const v1::Config& config) {
+  std::vector<std::string> errors;
+  for (int i = 0; i < config.clusters_size(); ++i) {
+    const char* why = lb::UnsupportedPolicy(config.clusters(i).lb_policy());
+    if (*why) errors.push_back("clusters[" + std::to_string(i) + "].lb_policy: " + why);
+  }
+  if (!errors.empty()) return errors;
+
+  // Listeners: open what is new or moved before anything changes, so a bind failure refuses
+  // the whole config and the running one stays.
+  struct Pending {
+    std::string name;
+    OpenListener listener;
+    ListenerSockets sockets;
+  };
+  std::vector<Pending> opened;
+  for (int i = 0; i < config.listeners_size(); ++i) {
+    const auto& l = config.listeners(i);
+    auto it = listeners_.find(l.name());
+    if (it != listeners_.end() && it->second.address == l.address()) continue;
+    Pending p{l.name(), {l.address(), 0}, {}};
+    auto hp = ParseHostPort(l.address());
+    std::string err = hp ? OpenListenerSockets(*hp, stats_.workers(), kBacklog, p.sockets)
+                         : "invalid address \"" + l.address() + "\"";
+    if (!err.empty()) {
+      errors.push_back("listeners[" + std::to_string(i) + "].address: " + err);
+      continue;
+    }
+    p.listener.port = p.sockets.port;
+    opened.push_back(std::move(p));
+  }
+  if (!errors.empty()) {
+    for (auto& p : opened) CloseSockets(p.sockets.fds);
+    return errors;
+  }
+
+  Publish(config);
+  for (auto& p : opened) {
+    for (unsigned w = 0; w < workers_.size(); ++w)
+      workers_[w]->PostAddListener(p.name, p.sockets.fds[w], p.sockets.protocol);
+    listeners_[p.name] = p.listener;
+  }
+  for (auto it = listeners_.begin(); it != listeners_.end();) {
+    bool kept = false;
+    for (const auto& l : config.listeners()) kept |= l.name() == it->first;
+    if (kept) {
+      ++it;
+      continue;
+    }
+    for (auto& w : workers_) w->PostRemoveListener(it->first);
+    it = listeners_.erase(it);
+  }
+  return {};
+}
+
+void Server::Publish(const v1::Config& config) {
+  ResolvedHosts resolved;
+  ResolveEndpoints(config, hosts_, resolved);
+  hosts_ = std::move(resolved);
+  snapshot_ = CompileSnapshot(config, hosts_, ++generation_, stats_, registry_);
+  for (auto& w : workers_) w->PostSnapshot(snapshot_);
+  registry_.Prune();
+}
+
+Task<void> Server::RefreshDnsLoop() {
+  Timer timer(control_.get_executor());
+  for (;;) {
+    Millis every{30000};
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& c : snapshot_->config.clusters())
+        every = std::min(every, std::chrono::duration_cast<Millis>(ToChrono(c.dns_refresh())));
+    }
+    timer.expires_after(std::max(every, Millis(100)));
+    auto [ec] = co_await timer.async_wait(kNoThrow);
+    if (ec || shutting_down_) co_return;
+    std::lock_guard lock(mu_);
+    ResolvedHosts resolved;
+    if (ResolveEndpoints(snapshot_->config, hosts_, resolved)) {
+      hosts_ = std::move(resolved);
+      snapshot_ = CompileSnapshot(snapshot_->config, hosts_, ++generation_, stats_, registry_);
+      for (auto& w : workers_) w->PostSnapshot(snapshot_);
+    }
+  }
+}
+
+Task<void> Server::SignalLoop() {
+  asio::basic_signal_set<Executor> signals(control_.get_executor(), SIGHUP, SIGTERM, SIGINT);
+  for (;;) {
+    auto [ec, sig] = co_await signals.async_wait(kNoThrow);
+    if (ec) co_return;
+    if (sig == SIGHUP) {
+      Reload();
+      continue;
+    }
+    spdlog::info("signal {}: draining", sig);
+    Shutdown();
+    co_return;
+  }
+}
+
+void Server::Shutdown() {
+  if (shutting_down_.exchange(true)) return;
+  ready_ = false;
+  // The drain runs on its own thread so that Shutdown() may be called from anywhere, the
+  // control thread included; Wait() joins it.
+  drain_thread_ = std::thread([this] { DrainAndStop(); });
+}
+
+void Server::DrainAndStop() {
+  Millis drain{30000};
+  {
+    std::lock_guard lock(mu_);
+    if (snapshot_) {
+      drain = Millis(0);
+      for (const auto& l : snapshot_->listeners) drain = std::max(drain, l.drain_timeout);
+    }
+  }
+  for (auto& w : workers_) w->PostDrain();
+  auto until = std::chrono::steady_clock::now() + drain;
+  while (ActiveConnections() > 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (auto& w : workers_) w->PostStop();
+  if (admin_) asio::post(control_, [this] { admin_->Close(); });
+  control_work_.reset();
+  asio::post(control_, [this] { control_.stop(); });
+}
+
+void Server::Wait() {
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  if (control_thread_.joinable()) control_thread_.join();
+  if (drain_thread_.joinable()) drain_thread_.join();
+}
+
+uint16_t Server::ListenerPort(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto it = listeners_.find(name);
+  return it == listeners_.end() ? 0 : it->second.port;
+}
+
+uint16_t Server::AdminPort() const { return admin_ ? admin_->port() : 0; }
+
+SnapshotPtr Server::snapshot() const {
+  std::lock_guard lock(mu_);
+  return snapshot_;
+}
+
+int64_t Server::ActiveConnections() const {
+  int64_t n = 0;
+  for (const auto& w : workers_) n += w->ActiveConnections();
+  return n;
+}
+
+}  // namespace hermes::dataplane

@@ -1,0 +1,96 @@
+// The `hermes` process: worker threads, a control thread (config loads, reloads, DNS refresh,
+// signals, the admin listener), and the listening sockets they share.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dataplane/asio.h"
+#include "dataplane/listener_socket.h"
+#include "dataplane/snapshot.h"
+#include "dataplane/stats.h"
+#include "dataplane/worker.h"
+#include "hermes/v1/config.pb.h"
+
+namespace hermes::dataplane {
+
+class AdminServer;
+
+struct ServerOptions {
+  std::string config_path;  // re-read on reload; empty when the config is given directly
+  unsigned workers = 1;
+  bool handle_signals = false;  // SIGHUP reloads, SIGTERM/SIGINT drain and stop
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Applies the first config, binds its listeners and starts every thread. Returns the errors
+  // that prevent starting (empty on success).
+  std::vector<std::string> Start(const hermes::v1::Config& config);
+
+  // Re-reads config_path and applies it. Errors leave the running config in place. Thread-safe.
+  std::vector<std::string> Reload();
+
+  // Applies a validated config (defaults applied): listeners opened before the old ones close,
+  // then every worker swaps to the new snapshot between requests. Thread-safe.
+  std::vector<std::string> Apply(const hermes::v1::Config& config);
+
+  // Stops accepting, lets requests in flight finish (up to the drain timeout), then stops
+  // every thread. Thread-safe; Wait() returns once it is done.
+  void Shutdown();
+  void Wait();
+
+  // The bound port of a listener (after port 0) or of the admin listener, 0 if none.
+  uint16_t ListenerPort(const std::string& name) const;
+  uint16_t AdminPort() const;
+
+  SnapshotPtr snapshot() const;
+  StatsStore& stats() { return stats_; }
+  int64_t ActiveConnections() const;
+  bool ready() const { return ready_.load(); }
+  const ServerOptions& options() const { return options_; }
+
+ private:
+  struct OpenListener {
+    std::string address;
+    uint16_t port = 0;
+  };
+
+  std::vector<std::string> ApplyLocked(const hermes::v1::Config& config);
+  void Publish(const hermes::v1::Config& config);
+  Task<void> RefreshDnsLoop();
+  Task<void> SignalLoop();
+  void DrainAndStop();
+
+  ServerOptions options_;
+  StatsStore stats_;
+  EndpointStateRegistry registry_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+  asio::io_context control_{1};
+  asio::executor_work_guard<Executor> control_work_{control_.get_executor()};
+  std::thread control_thread_;
+  std::thread drain_thread_;
+  std::unique_ptr<AdminServer> admin_;
+
+  mutable std::mutex mu_;  // config changes and the fields below; never taken on the request path
+  SnapshotPtr snapshot_;
+  ResolvedHosts hosts_;
+  std::map<std::string, OpenListener> listeners_;  // by listener name
+  std::string admin_address_;
+  uint64_t generation_ = 0;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace hermes::dataplane

@@ -1,0 +1,144 @@
+// The immutable runtime form of a config: what a worker reads on the request path. A new config
+// (or a DNS change) compiles into a new Snapshot; workers swap their pointer between requests and
+// requests in flight finish on the snapshot they started with.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/asio.h"
+#include "dataplane/stats.h"
+#include "hermes/common/address.h"
+#include "hermes/v1/config.pb.h"
+
+namespace hermes::dataplane {
+
+namespace lb {
+class LoadBalancer;
+}
+
+using Millis = std::chrono::milliseconds;
+
+enum class BreakerState : uint8_t { kClosed = 0, kOpen = 1, kHalfOpen = 2 };
+
+// Per-endpoint state shared by every worker, kept in atomics, surviving config updates while the
+// endpoint (cluster + address) stays.
+struct EndpointState {
+  std::atomic<int64_t> active_requests{0};
+  std::atomic<bool> healthy{true};  // written by health checking; true until a checker says otherwise
+  std::atomic<BreakerState> breaker{BreakerState::kClosed};
+};
+
+struct Endpoint {
+  std::string address;  // as configured: "host:port"
+  HostPort host_port;
+  uint32_t weight = 1;
+  std::vector<tcp::endpoint> resolved;  // every address of the host, in resolver order
+  std::shared_ptr<EndpointState> state;
+};
+
+struct Cluster {
+  Cluster();
+  ~Cluster();
+  std::string name;
+  std::vector<Endpoint> endpoints;
+  hermes::v1::LbPolicy lb_policy = hermes::v1::ROUND_ROBIN;
+  uint32_t total_weight = 0;
+  Millis connect_timeout{5000};
+  uint32_t max_idle_per_endpoint = 64;
+  Millis pool_idle_timeout{60000};
+  TrafficStats* stats = nullptr;
+  // One balancer per worker: worker i touches only balancers[i], so picks take no lock. They live
+  // and die with the snapshot, so a request never reaches a balancer of another config.
+  std::vector<std::unique_ptr<lb::LoadBalancer>> balancers;
+};
+
+struct HeaderToAdd {
+  std::string name;
+  std::string value;
+  bool append = false;
+};
+
+struct Route {
+  enum class HostMatch : uint8_t { kAny, kExact, kSuffix };
+  std::string name;
+  HostMatch host_match = HostMatch::kAny;
+  std::string host;    // lower case; for kSuffix the ".example.com" part
+  std::string prefix;  // "" matches everything
+  std::string path;    // exact path when non-empty
+  const Cluster* cluster = nullptr;
+  std::string prefix_rewrite;
+  bool has_prefix_rewrite = false;
+  std::string host_rewrite;
+  std::vector<HeaderToAdd> request_headers_to_add;
+  std::vector<std::string> request_headers_to_remove;  // lower case
+  std::vector<HeaderToAdd> response_headers_to_add;
+  std::vector<std::string> response_headers_to_remove;  // lower case
+  Millis timeout{15000};  // 0 = none
+  TrafficStats* stats = nullptr;
+
+  // Host without port, lower case; path without query.
+  bool Matches(std::string_view host, std::string_view path) const;
+};
+
+struct ListenerSettings {
+  std::string name;
+  std::string address;  // as configured
+  HostPort host_port;
+  uint32_t max_connections = 10000;
+  Millis header_timeout{10000};
+  Millis idle_timeout{60000};
+  uint32_t max_header_bytes = 16384;
+  uint32_t max_request_line_bytes = 8192;
+  uint64_t max_request_body = 10485760;  // 0 = no cap
+  Millis drain_timeout{30000};
+  ListenerStats* stats = nullptr;
+};
+
+// Endpoint host names resolved to addresses; the compile step reads them, never resolves.
+struct ResolvedHosts {
+  // key "host:port"; a host absent from the map has not been resolved (yet).
+  std::vector<std::pair<std::string, std::vector<tcp::endpoint>>> entries;
+  const std::vector<tcp::endpoint>* Find(std::string_view key) const;
+};
+
+class EndpointStateRegistry;
+
+struct Snapshot {
+  hermes::v1::Config config;  // the source (served by /config)
+  uint64_t generation = 0;
+  std::vector<ListenerSettings> listeners;
+  std::vector<std::unique_ptr<Cluster>> clusters;  // stable addresses for Route::cluster
+  std::vector<Route> routes;                       // first match wins
+
+  const Route* Match(std::string_view host, std::string_view path) const;
+  const ListenerSettings* FindListener(std::string_view name) const;
+};
+
+using SnapshotPtr = std::shared_ptr<const Snapshot>;
+
+// Keeps EndpointState objects alive by (cluster, address) across snapshots.
+class EndpointStateRegistry {
+ public:
+  std::shared_ptr<EndpointState> Get(const std::string& cluster, const std::string& address);
+  // Drops states no snapshot references any more.
+  void Prune();
+
+ private:
+  std::vector<std::pair<std::string, std::shared_ptr<EndpointState>>> states_;  // key cluster/address
+};
+
+// Compiles a validated config (defaults applied). Host names absent from `hosts` get no
+// addresses: connecting to them fails with 502 until the resolver fills them in.
+SnapshotPtr CompileSnapshot(const hermes::v1::Config& config, const ResolvedHosts& hosts,
+                            uint64_t generation, StatsStore& stats, EndpointStateRegistry& registry);
+
+// Lower-cases the Host header value and drops its port ("Example.com:8080" -> "example.com").
+std::string_view NormalizeHost(std::string_view host, std::string& scratch);
+
+}  // namespace hermes::dataplane

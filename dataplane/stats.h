@@ -1,0 +1,109 @@
+// Traffic counters. Each worker writes only its own shard (single writer, relaxed load+store, no
+// locked instructions on the request path); the admin thread sums the shards when it renders.
+// Stats objects are keyed by name and outlive config updates, so counts survive a reload.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace hermes::dataplane {
+
+class Counter {
+ public:
+  void Add(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  uint64_t Get() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> v_{0};
+};
+
+class Gauge {
+ public:
+  void Add(int64_t n) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  int64_t Get() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t> v_{0};
+};
+
+// Upper bounds of the latency histogram buckets, in microseconds (Prometheus `le`, seconds).
+inline constexpr std::array<uint64_t, 14> kLatencyBucketsUs = {
+    500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
+
+struct alignas(64) TrafficShard {
+  std::array<Counter, 6> responses_by_class;  // [0] = no response sent, [1..5] = 1xx..5xx
+  std::array<Counter, kLatencyBucketsUs.size() + 1> latency_buckets;  // last = +Inf
+  Counter latency_sum_us;
+  Gauge active_requests;
+  Counter upstream_connect_errors;
+  Counter upstream_timeouts;
+  Counter pool_reused;    // requests sent on a kept-alive upstream connection
+  Counter pool_created;   // upstream connections opened
+
+  void Record(unsigned status, std::chrono::microseconds latency);
+};
+
+// Counts for one route or cluster, one shard per worker.
+struct TrafficStats {
+  TrafficStats(std::string name, unsigned workers) : name(std::move(name)), shards(workers) {}
+  std::string name;
+  std::vector<TrafficShard> shards;
+};
+
+struct alignas(64) ListenerShard {
+  Gauge active_connections;
+  Counter connections_accepted;
+  Counter requests;
+  Counter rejected_requests;  // answered by Hermes itself with 4xx before routing (bad input, limits)
+};
+
+struct ListenerStats {
+  ListenerStats(std::string name, unsigned workers) : name(std::move(name)), shards(workers) {}
+  std::string name;
+  std::vector<ListenerShard> shards;
+};
+
+// Owns every stats object by name. Lookups happen when a config is compiled, never per request.
+class StatsStore {
+ public:
+  explicit StatsStore(unsigned workers) : workers_(workers) {}
+  TrafficStats* Route(const std::string& name) { return Get(routes_, name); }
+  TrafficStats* Cluster(const std::string& name) { return Get(clusters_, name); }
+  ListenerStats* Listener(const std::string& name);
+  unsigned workers() const { return workers_; }
+
+  // Visitors for rendering (take the lock; admin thread only).
+  template <class F>
+  void ForEachRoute(F&& f) const { Visit(routes_, f); }
+  template <class F>
+  void ForEachCluster(F&& f) const { Visit(clusters_, f); }
+  template <class F>
+  void ForEachListener(F&& f) const {
+    std::lock_guard lock(mu_);
+    for (const auto& [_, s] : listeners_) f(*s);
+  }
+
+ private:
+  using Map = std::map<std::string, std::unique_ptr<TrafficStats>>;
+  TrafficStats* Get(Map& m, const std::string& name);
+  template <class F>
+  void Visit(const Map& m, F& f) const {
+    std::lock_guard lock(mu_);
+    for (const auto& [_, s] : m) f(*s);
+  }
+
+  unsigned workers_;
+  mutable std::mutex mu_;
+  Map routes_;
+  Map clusters_;
+  std::map<std::string, std::unique_ptr<ListenerStats>> listeners_;
+};
+
+}  // namespace hermes::dataplane
