@@ -1,0 +1,92 @@
+// Route rules: a known cluster, a well-formed match, and headers that cannot inject lines.
+#include <map>
+#include <set>
+#include <string>
+
+#include "config_validate.h"
+#include "hermes/common/host_name.h"
+#include "validation_rules.h"
+
+namespace hermes::config {
+namespace {
+
+// "" (any host), an exact host name, or "*.suffix" for any subdomain of suffix.
+std::optional<std::string> CheckHostPattern(std::string_view host) {
+  if (host.empty()) return std::nullopt;
+  std::string_view name = host.starts_with("*.") ? host.substr(2) : host;
+  if (IsHostName(name)) return std::nullopt;
+  return Quote(host) +
+         " is not a host pattern (expected a host name such as \"api.example.com\" "
+         "or \"*.example.com\")";
+}
+
+void ValidateMatch(const v1::RouteMatch& match, const std::string& path, ErrorList& errors) {
+  errors.Check(path + ".host", CheckHostPattern(match.host()));
+  if (!match.prefix().empty() && !match.prefix().starts_with('/')) {
+    errors.Add(path + ".prefix", Quote(match.prefix()) + " must start with '/'");
+  }
+  if (!match.path().empty() && !match.path().starts_with('/')) {
+    errors.Add(path + ".path", Quote(match.path()) + " must start with '/'");
+  }
+  if (!match.prefix().empty() && !match.path().empty()) {
+    errors.Add(path, "set either prefix or path, not both");
+  }
+}
+
+void ValidateHeaders(const google::protobuf::RepeatedPtrField<v1::Header>& add,
+                     const google::protobuf::RepeatedPtrField<std::string>& remove,
+                     const std::string& add_path, const std::string& remove_path,
+                     ErrorList& errors) {
+  for (int k = 0; k < add.size(); ++k) {
+    const std::string path = add_path + "[" + std::to_string(k) + "]";
+    errors.Check(path + ".name", CheckHeaderName(add[k].name()));
+    errors.Check(path + ".value", CheckHeaderValue(add[k].value()));
+  }
+  for (int k = 0; k < remove.size(); ++k) {
+    errors.Check(remove_path + "[" + std::to_string(k) + "]", CheckHeaderName(remove[k]));
+  }
+}
+
+std::string ClusterNames(const v1::Config& config) {
+  if (config.clusters().empty()) return "no clusters are defined";
+  std::string names;
+  for (const v1::Cluster& cluster : config.clusters()) {
+    names += (names.empty() ? "" : ", ") + cluster.name();
+  }
+  return "defined: " + names;
+}
+
+}  // namespace
+
+std::vector<ConfigError> ValidateRoutes(const v1::Config& config) {
+  ErrorList errors;
+  std::set<std::string> clusters;
+  for (const v1::Cluster& cluster : config.clusters()) clusters.insert(cluster.name());
+  std::map<std::string, int> names;
+  for (int i = 0; i < config.routes_size(); ++i) {
+    const v1::Route& route = config.routes(i);
+    const std::string path = "routes[" + std::to_string(i) + "]";
+    if (route.name().empty()) {
+      errors.Add(path + ".name", "must not be empty");
+    } else if (auto [first, inserted] = names.emplace(route.name(), i); !inserted) {
+      errors.Add(path + ".name", "duplicate route name " + Quote(route.name()) + " (also routes[" +
+                                     std::to_string(first->second) + "])");
+    }
+    if (route.cluster().empty()) {
+      errors.Add(path + ".cluster", "must be set (expected the name of a cluster)");
+    } else if (!clusters.contains(route.cluster())) {
+      errors.Add(path + ".cluster",
+                 "no cluster named " + Quote(route.cluster()) + " (" + ClusterNames(config) + ")");
+    }
+    ValidateMatch(route.match(), path + ".match", errors);
+    ValidateHeaders(route.request_headers_to_add(), route.request_headers_to_remove(),
+                    path + ".request_headers_to_add", path + ".request_headers_to_remove", errors);
+    ValidateHeaders(route.response_headers_to_add(), route.response_headers_to_remove(),
+                    path + ".response_headers_to_add", path + ".response_headers_to_remove",
+                    errors);
+    errors.Check(path + ".timeout", CheckNotNegative(route.timeout()));
+  }
+  return std::move(errors).Take();
+}
+
+}  // namespace hermes::config
