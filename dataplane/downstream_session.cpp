@@ -6,7 +6,6 @@
 #include <optional>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 
@@ -15,6 +14,7 @@
 #include "dataplane/http/message.h"
 #include "dataplane/lb/load_balancer.h"
 #include "dataplane/worker.h"
+#include "dataplane/write_all.h"
 
 namespace hermes::dataplane {
 namespace {
@@ -82,7 +82,7 @@ class DownstreamSession final : public SessionBase {
   bool RefreshSnapshot();
   void SetDeadline(Clock::duration d) {
     expired_ = false;
-    deadline = d.count() > 0 ? Clock::now() + d : Clock::time_point::max();
+    deadline = d.count() > 0 ? w_.coarse_now() + d : Clock::time_point::max();
   }
 
   Task<bool> ServeRequest();
@@ -184,7 +184,7 @@ Task<void> DownstreamSession::Run() {
 
 Task<error_code> DownstreamSession::WriteClient(std::string_view data) {
   SetDeadline(settings_->idle_timeout);
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(data), kNoThrow);
+  auto [ec, n] = co_await WriteAll(socket_, asio::buffer(data));
   co_return ec;
 }
 
@@ -240,7 +240,7 @@ Task<std::optional<size_t>> DownstreamSession::ReadRequestHead() {
       if (!partial_seen) {
         // Part of a head is here: the rest must come within the header timeout (slowloris).
         partial_seen = true;
-        deadline = std::min(deadline, Clock::now() + settings_->header_timeout);
+        deadline = std::min(deadline, w_.coarse_now() + settings_->header_timeout);
       }
     }
     auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kInitialBuffer), kNoThrow);
@@ -416,6 +416,9 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route, std::string_view clie
     break;
   }
   up_.reset();
+  // The response's header fields go back to the arena now, so that the arena is empty (and
+  // reset) when the next request's parser takes it.
+  res_.reset();
   route_shard.active_requests.Add(-1);
   cluster_shard.active_requests.Add(-1);
   Finish(&route, status_);
@@ -451,7 +454,7 @@ Task<Outcome> DownstreamSession::SendRequest(bool reused) {
 
   if (!chunked && remaining == 0) {
     SetDeadline(settings_->idle_timeout);
-    auto [ec, n] = co_await asio::async_write(up_->socket, asio::buffer(out_), kNoThrow);
+    auto [ec, n] = co_await WriteAll(up_->socket, asio::buffer(out_));
     if (ec) {
       if (can_retry && (n == 0 || Idempotent(req.method()))) co_return Outcome::kRetryFresh;
       { co_await Reject(502, "upstream write failed"); co_return Outcome::kClose; }
@@ -485,8 +488,8 @@ Task<Outcome> DownstreamSession::SendRequest(bool reused) {
     std::array<asio::const_buffer, 2> bufs{asio::buffer(out_), asio::buffer(buffer_.data().data(), k)};
     SetDeadline(settings_->idle_timeout);
     auto [ec, n] = wrote_head
-                       ? co_await asio::async_write(up_->socket, asio::buffer(buffer_.data().data(), k), kNoThrow)
-                       : co_await asio::async_write(up_->socket, bufs, kNoThrow);
+                       ? co_await WriteAll(up_->socket, asio::buffer(buffer_.data().data(), k))
+                       : co_await WriteAll(up_->socket, bufs);
     if (ec) {
       if (!wrote_head && can_retry && n == 0) co_return Outcome::kRetryFresh;
       if (!wrote_head) { co_await Reject(502, "upstream write failed"); co_return Outcome::kClose; }
@@ -533,7 +536,7 @@ Task<bool> DownstreamSession::SendChunkedRequestBody(bool& wrote_head) {
           asio::buffer(staging, produced), asio::buffer("\r\n", 2)};
       if (produced == 0) bufs[1] = bufs[2] = bufs[3] = asio::const_buffer();
       SetDeadline(settings_->idle_timeout);
-      auto [wec, n] = co_await asio::async_write(up_->socket, bufs, kNoThrow);
+      auto [wec, n] = co_await WriteAll(up_->socket, bufs);
       if (wec) {
         if (!wrote_head) co_await Reject(502, "upstream write failed");
         co_return false;
@@ -549,7 +552,7 @@ Task<bool> DownstreamSession::SendChunkedRequestBody(bool& wrote_head) {
     }
   }
   SetDeadline(settings_->idle_timeout);
-  auto [wec, n] = co_await asio::async_write(up_->socket, asio::buffer("0\r\n\r\n", 5), kNoThrow);
+  auto [wec, n] = co_await WriteAll(up_->socket, asio::buffer("0\r\n\r\n", 5));
   co_return !wec;
 }
 
@@ -616,7 +619,7 @@ Task<bool> DownstreamSession::WriteBodyPiece(std::string_view piece, bool chunke
   if (!piece.empty()) bufs[i++] = asio::buffer(piece);
   if (chunked_out && !piece.empty()) bufs[i++] = asio::buffer("\r\n", 2);
   SetDeadline(settings_->idle_timeout);
-  auto [ec, n] = co_await asio::async_write(socket_, bufs, kNoThrow);
+  auto [ec, n] = co_await WriteAll(socket_, bufs);
   co_return !ec;
 }
 
@@ -719,7 +722,7 @@ Task<bool> DownstreamSession::StreamRawResponse(uint64_t length, bool until_clos
   }
   if (chunked_out) {
     SetDeadline(settings_->idle_timeout);
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer("0\r\n\r\n", 5), kNoThrow);
+    auto [ec, n] = co_await WriteAll(socket_, asio::buffer("0\r\n\r\n", 5));
     if (ec) co_return false;
   }
   co_return true;
@@ -758,7 +761,7 @@ Task<bool> DownstreamSession::StreamChunkedResponse(bool chunked_out) {
   }
   if (chunked_out) {
     SetDeadline(settings_->idle_timeout);
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer("0\r\n\r\n", 5), kNoThrow);
+    auto [ec, n] = co_await WriteAll(socket_, asio::buffer("0\r\n\r\n", 5));
     if (ec) co_return false;
   }
   co_return true;
@@ -769,11 +772,11 @@ Task<bool> DownstreamSession::StreamChunkedResponse(bool chunked_out) {
 Task<Outcome> DownstreamSession::Tunnel() {
   std::array<asio::const_buffer, 2> to_client{asio::buffer(out_), up_->buffer.data()};
   SetDeadline(settings_->idle_timeout);
-  auto [ec, n] = co_await asio::async_write(socket_, to_client, kNoThrow);
+  auto [ec, n] = co_await WriteAll(socket_, to_client);
   if (ec) co_return Outcome::kClose;
   up_->buffer.consume(up_->buffer.size());
   if (buffer_.size() > 0) {
-    auto [uec, un] = co_await asio::async_write(up_->socket, buffer_.data(), kNoThrow);
+    auto [uec, un] = co_await WriteAll(up_->socket, buffer_.data());
     if (uec) co_return Outcome::kClose;
     buffer_.consume(buffer_.size());
   }
@@ -788,7 +791,7 @@ Task<void> DownstreamSession::Pump(Socket& from, Socket& to) {
     SetDeadline(settings_->idle_timeout);
     auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), kNoThrow);
     if (ec) break;
-    auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.data(), n), kNoThrow);
+    auto [wec, wn] = co_await WriteAll(to, asio::buffer(buf.data(), n));
     if (wec) break;
   }
   error_code ec;

@@ -131,6 +131,7 @@ Task<void> Worker::TickLoop() {
     co_await tick_.async_wait(kNoThrow);
     if (stopped_) co_return;
     auto now = SessionBase::Clock::now();
+    coarse_now_ = now;
     for (auto it = sessions_.begin(); it != sessions_.end();) {
       auto& s = *it++;
       if (s.deadline <= now) s.Expire();

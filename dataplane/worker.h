@@ -57,6 +57,8 @@ class Worker {
   void Attach(SessionBase& session);
   void Detach(SessionBase& session);
   Executor executor() { return io_.get_executor(); }
+  // The time of the last tick: deadlines are checked per tick, so they need no finer clock.
+  std::chrono::steady_clock::time_point coarse_now() const { return coarse_now_; }
 
  private:
   struct ListenerSlot {
@@ -71,7 +73,9 @@ class Worker {
 
   unsigned id_;
   StatsStore& stats_;
-  asio::io_context io_{1};
+  // Only this worker's thread does I/O on its sockets (other threads only post), so the
+  // reactor's per-descriptor locking can go; the scheduler keeps its lock for those posts.
+  asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   asio::executor_work_guard<Executor> work_{io_.get_executor()};
   SnapshotPtr snapshot_;
   std::map<std::string, std::shared_ptr<ListenerSlot>> listeners_;
@@ -82,6 +86,7 @@ class Worker {
   Timer tick_{io_.get_executor()};
   Timer slot_freed_{io_.get_executor()};  // wakes accept loops waiting below max_connections
   int accept_waiters_ = 0;
+  std::chrono::steady_clock::time_point coarse_now_ = std::chrono::steady_clock::now();
   bool draining_ = false;
   bool stopped_ = false;
 };
