@@ -25,7 +25,9 @@ using Clock = std::chrono::steady_clock;
 using error_code = boost::system::error_code;
 using http::Framing;
 
-constexpr size_t kInitialBuffer = 8192;  // a fresh flat_buffer would read 512 bytes at a time
+// Heads are read 4 KiB at a time (a fresh flat_buffer would read 512 bytes at a time); bodies
+// 64 KiB. Small enough that an idle keep-alive connection stays cheap.
+constexpr size_t kInitialBuffer = 4096;
 constexpr size_t kBodyRead = 65536;
 constexpr size_t kStaging = 16384;  // decoded chunked bodies pass through here
 constexpr size_t kResponseHeaderLimit = 65536;
@@ -66,7 +68,6 @@ class DownstreamSession final : public SessionBase {
     client_ip_ = ec ? std::string("unknown") : remote.address().to_string();
     socket_.set_option(tcp::no_delay(true), ec);
     buffer_.reserve(kInitialBuffer);
-    out_.reserve(1024);
   }
 
   ~DownstreamSession() override {
@@ -117,7 +118,7 @@ class DownstreamSession final : public SessionBase {
   ListenerShard* listener_stats_ = nullptr;
 
   boost::beast::flat_buffer buffer_;  // client bytes; leftovers belong to the next request
-  http::Arena arena_{4096};
+  http::Arena arena_{2048};  // request + response fields of a typical exchange
   std::optional<http::RequestParser> req_;
   std::optional<http::ResponseParser> res_;
   std::string out_;           // head being written (kept until the response starts, for retries)
@@ -637,6 +638,7 @@ Task<Outcome> DownstreamSession::SendResponse(const Route& route) {
   upgrade_ = false;  // the upstream declined: an ordinary response
 
   bool client_11 = req.version() >= 11;
+  if (w_.draining()) client_keep_alive_ = false;  // say so in this response, then close
   bool no_body = status == 204 || status == 304 || head_request_;
   auto length = res_->content_length();
   http::ForwardedResponse fwd;
