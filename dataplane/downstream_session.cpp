@@ -12,6 +12,8 @@
 #include "dataplane/http/checks.h"
 #include "dataplane/http/head_writer.h"
 #include "dataplane/http/message.h"
+#include "dataplane/http/cookie.h"
+#include "dataplane/lb/hash.h"
 #include "dataplane/lb/load_balancer.h"
 #include "dataplane/worker.h"
 #include "dataplane/write_all.h"
@@ -34,7 +36,19 @@ constexpr size_t kResponseHeaderLimit = 65536;
 constexpr int kMaxConnectAttempts = 3;
 
 // How one proxied exchange ended, for the connection's next step.
-enum class Outcome { kKeepAlive, kClose, kRetryFresh };
+enum class Outcome { kKeepAlive, kClose };
+
+resilience::FailureKind BreakerKind(resilience::AttemptFailure f) {
+  switch (f) {
+    case resilience::AttemptFailure::kConnectFailure:
+      return resilience::FailureKind::kConnectFailure;
+    case resilience::AttemptFailure::kReset:
+      return resilience::FailureKind::kReset;
+    case resilience::AttemptFailure::kTimeout:
+      return resilience::FailureKind::kTimeout;
+  }
+  return resilience::FailureKind::kReset;
+}
 
 bool Idempotent(bhttp::verb v) {
   switch (v) {
@@ -89,12 +103,33 @@ class DownstreamSession final : public SessionBase {
   Task<bool> ServeRequest();
   Task<std::optional<size_t>> ReadRequestHead();
   Task<bool> Reject(unsigned status, std::string_view reason);
-  Task<Outcome> Proxy(const Route& route, std::string_view host);
-  Task<Outcome> Exchange(const Route& route, const Endpoint& ep, bool reused);
-  Task<Outcome> SendRequest(bool reused);
-  Task<bool> SendChunkedRequestBody(bool& wrote_head);
-  Task<Outcome> ReadResponseHead(const Route& route, bool reused);
-  Task<Outcome> SendResponse(const Route& route);
+  // How one try on one endpoint ended.
+  enum class Attempt { kHead, kFailed, kRetryFresh, kClientGone, kOverloaded };
+  // What went wrong on the upstream side of a try (Attempt::kFailed), nothing sent to the client.
+  struct UpstreamFailure {
+    resilience::AttemptFailure kind = resilience::AttemptFailure::kReset;
+    bool reached = false;    // request bytes may have reached the upstream
+    bool body_used = false;  // client body bytes were streamed (not replayable)
+    unsigned status = 502;
+    std::string_view reason;  // static text
+  };
+
+  Task<Outcome> Proxy(const Route& route);
+  Task<Attempt> TryEndpoint(const Route& route, const Endpoint& ep, Clock::time_point route_deadline);
+  Task<bool> BufferRequestBody(uint64_t limit);
+  Task<bool> ContinueIfExpected();
+  Task<Attempt> SendRequest(bool reused);
+  Task<Attempt> SendChunkedRequestBody(bool& wrote_head);
+  Task<Attempt> ReadResponseHead(const Route& route, bool reused);
+  Task<Outcome> SendResponse(const Route& route, std::string_view extra_fields);
+  Task<Outcome> LocalFailure(unsigned status, std::string_view reason, std::string_view extra_fields = {});
+  Task<Outcome> Overloaded(std::string_view reason);
+  void RecordOutlier(const Cluster& cluster, const Endpoint& ep, resilience::AttemptResult result,
+                     Clock::time_point now);
+  bool Tried(size_t index) const;
+  std::optional<uint64_t> HashKey(const Cluster& cluster) const;
+  std::optional<size_t> StickyEndpoint(const Cluster& cluster) const;
+  std::string_view StickyField(const Cluster& cluster, const Endpoint& ep);
   Task<bool> StreamRawResponse(uint64_t length, bool until_close, bool chunked_out);
   Task<bool> StreamChunkedResponse(bool chunked_out);
   Task<bool> WriteBodyPiece(std::string_view piece, bool chunked_out, bool with_head);
@@ -123,6 +158,13 @@ class DownstreamSession final : public SessionBase {
   std::optional<http::ResponseParser> res_;
   std::string out_;           // head being written (kept until the response starts, for retries)
   std::string target_;        // rewritten request target
+  std::string_view target_view_;  // the target sent upstream (target_ or the client's)
+  std::string replay_;        // request body kept for retries (BufferRequestBody)
+  std::string sticky_field_;  // Set-Cookie or header line pinning the client
+  std::vector<uint32_t> tried_;  // endpoints this request tried
+  UpstreamFailure failure_;
+  bool replay_ready_ = false;   // replay_ holds the whole body
+  bool continue_sent_ = false;
   std::string host_scratch_;  // lower-cased Host
   std::unique_ptr<char[]> staging_;
   upstream::ConnectionPtr up_;
@@ -297,7 +339,7 @@ Task<bool> DownstreamSession::ServeRequest() {
 
   client_keep_alive_ = req.keep_alive() && !w_.draining();
   upgrade_ = req_->upgrade();
-  Outcome outcome = co_await Proxy(*route, req[field::host]);
+  Outcome outcome = co_await Proxy(*route);
   co_return outcome == Outcome::kKeepAlive && !w_.draining();
 }
 
@@ -319,11 +361,11 @@ void DownstreamSession::Finish(const Route* route, unsigned status) {
   }
 }
 
-Task<Outcome> DownstreamSession::Proxy(const Route& route, std::string_view client_host) {
+Task<Outcome> DownstreamSession::Proxy(const Route& route) {
   const Cluster& cluster = *route.cluster;
+  ClusterState& cs = *cluster.state;
   auto& route_shard = route.stats->shards[w_.id()];
   auto& cluster_shard = cluster.stats->shards[w_.id()];
-  lb::LoadBalancer& balancer = *cluster.balancers[w_.id()];
   auto& req = req_->get();
 
   // Target after prefix rewrite.
@@ -337,85 +379,147 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route, std::string_view clie
     if (target_.empty() || target_.front() != '/') target_.insert(0, "/");
     target = target_;
   }
+  target_view_ = target;
   request_id_view_ = {};
   if (http::ClientRequestId(req).empty()) GenerateRequestId();
 
+  if (!cs.limits.requests.TryAcquire(cluster.limits.max_requests)) {
+    cluster_shard.upstream_overflow.Add();
+    Outcome o = co_await Overloaded("cluster max_requests reached");
+    Finish(&route, status_);
+    co_return o;
+  }
   route_shard.active_requests.Add(1);
   cluster_shard.active_requests.Add(1);
+
+  const resilience::RetrySettings& retry = route.retry;
+  bool has_body = req_->chunked() || req_->content_length().value_or(0) > 0;
+  replay_.clear();
+  replay_ready_ = continue_sent_ = false;
+  tried_.clear();
   Outcome outcome = Outcome::kClose;
-  std::optional<size_t> exclude;
-  bool fresh_only = false;
-  int connect_attempts = 0;
-  for (;;) {
-    std::optional<size_t> pick = balancer.Pick(exclude);
+  bool done = false;
+  if (has_body && !retry.implicit && retry.num_retries > 0) {
+    uint64_t limit = retry.buffer_limit;
+    if (settings_->max_request_body > 0) limit = std::min(limit, settings_->max_request_body);
+    if (limit > 0 && !co_await BufferRequestBody(limit)) done = true;
+  }
+
+  std::optional<uint64_t> hash = cluster.hash_policy.empty() ? std::nullopt : HashKey(cluster);
+  std::optional<size_t> sticky = StickyEndpoint(cluster);
+  uint32_t retries = 0;
+  bool retry_slot = false;
+  size_t breaker_skips = 0;
+  Clock::time_point route_deadline =
+      route.timeout.count() > 0 ? started_ + route.timeout : Clock::time_point::max();
+
+  while (!done) {
+    std::optional<size_t> pick;
+    if (sticky && Available(*cluster.endpoints[*sticky].state) && !Tried(*sticky)) {
+      pick = sticky;
+    } else {
+      pick = cluster.balancers[w_.id()]->Pick({hash, tried_});
+    }
     if (!pick) {
-      co_await Reject(503, "no endpoints in cluster");
+      outcome = co_await LocalFailure(503, "no endpoints in cluster");
       break;
     }
     const Endpoint& ep = cluster.endpoints[*pick];
-    bool reused = false;
-    if (!fresh_only) up_ = w_.pool().Take(ep, cluster.pool_idle_timeout, Clock::now());
-    if (up_) {
-      reused = true;
-      cluster_shard.pool_reused.Add();
-    } else {
-      up_ = std::make_unique<upstream::Connection>(w_.executor());
-      SetDeadline(cluster.connect_timeout);
-      error_code ec = co_await upstream::Connect(*up_, ep);
-      if (ec) {
-        bool timed_out = expired_;
-        up_.reset();
-        cluster_shard.upstream_connect_errors.Add();
-        // Nothing reached the upstream: another endpoint may take it (the original Hermes
-        // promise, "retry connection errors").
-        if (++connect_attempts < kMaxConnectAttempts && cluster.endpoints.size() > 1) {
-          exclude = *pick;
-          continue;
-        }
-        if (timed_out) cluster_shard.upstream_timeouts.Add();
-        if (req_->chunked() || req_->content_length().value_or(0) > 0) {
-          co_await Reject(timed_out ? 504 : 502, timed_out ? "upstream connect timeout" : "upstream connect failed");
-        } else {
-          out_.clear();
-          http::WriteLocalResponse(out_, timed_out ? 504 : 502,
-                                   timed_out ? "upstream connect timeout" : "upstream connect failed",
-                                   !client_keep_alive_, head_request_);
-          status_ = timed_out ? 504 : 502;
-          outcome = (co_await WriteClient(out_)) ? Outcome::kClose
-                    : client_keep_alive_         ? Outcome::kKeepAlive
-                                                 : Outcome::kClose;
-        }
+    resilience::Admission admission = ep.state->breaker.TryAdmit(cluster.breaker, w_.coarse_now());
+    if (admission == resilience::Admission::kRejected) {
+      // Its breaker is open: try another endpoint (the original Hermes answered 502 here).
+      cluster_shard.breaker_rejections.Add();
+      tried_.push_back(static_cast<uint32_t>(*pick));
+      if (++breaker_skips >= cluster.endpoints.size()) {
+        outcome = co_await LocalFailure(503, "every endpoint's circuit breaker is open");
         break;
       }
-      cluster_shard.pool_created.Add();
-    }
-
-    // Host: rewritten, the client's, or (HTTP/1.0 without one) the endpoint's.
-    std::string_view host = !route.host_rewrite.empty() ? std::string_view(route.host_rewrite)
-                            : !client_host.empty()      ? client_host
-                                                        : std::string_view(ep.address);
-    http::Framing framing;
-    if (req_->chunked()) {
-      framing = {Framing::Kind::kChunked, 0};
-    } else if (auto cl = req_->content_length()) {
-      framing = {Framing::Kind::kLength, *cl};
-    }
-    out_.clear();
-    http::WriteRequestHead(out_, req.base(), route,
-                           {target, host, client_ip_, request_id_view_, framing, upgrade_});
-
-    ep.state->active_requests.fetch_add(1, std::memory_order_relaxed);
-    outcome = co_await Exchange(route, ep, reused);
-    ep.state->active_requests.fetch_sub(1, std::memory_order_relaxed);
-    if (outcome == Outcome::kRetryFresh) {
-      // A kept-alive connection the upstream had closed: once more on a fresh one.
-      up_.reset();
-      fresh_only = true;
-      exclude.reset();
       continue;
+    }
+    tried_.push_back(static_cast<uint32_t>(*pick));
+
+    Attempt attempt = co_await TryEndpoint(route, ep, route_deadline);
+    Clock::time_point now = Clock::now();
+    if (attempt == Attempt::kClientGone) {
+      ep.state->breaker.Release(admission);
+      outcome = Outcome::kClose;
+      break;
+    }
+    if (attempt == Attempt::kOverloaded) {
+      ep.state->breaker.Release(admission);
+      cluster_shard.upstream_overflow.Add();
+      outcome = co_await Overloaded(failure_.reason);
+      break;
+    }
+
+    // The endpoint's verdict, for its breaker and outlier detection.
+    bool retriable = false;
+    if (attempt == Attempt::kFailed) {
+      ep.state->breaker.OnFailure(cluster.breaker, admission, BreakerKind(failure_.kind), now);
+      RecordOutlier(cluster, ep, resilience::AttemptResult::kLocalOriginFailure, now);
+      retriable = resilience::ShouldRetryFailure(retry, failure_.kind) &&
+                  (!failure_.reached || Idempotent(req.method()));
+    } else {
+      unsigned status = res_->get().result_int();
+      if (status >= 500) {
+        ep.state->breaker.OnFailure(cluster.breaker, admission, resilience::FailureKind::k5xx, now);
+      } else {
+        ep.state->breaker.OnSuccess(cluster.breaker, admission, now);
+      }
+      bool gateway = status == 502 || status == 503 || status == 504;
+      RecordOutlier(cluster, ep,
+                    gateway         ? resilience::AttemptResult::kGatewayFailure
+                    : status >= 500 ? resilience::AttemptResult::k5xx
+                                    : resilience::AttemptResult::kSuccess,
+                    now);
+      retriable = !upgrade_ && resilience::ShouldRetryStatus(retry, status) && Idempotent(req.method());
+    }
+
+    // Retry when the policy says so, the request can be sent again whole, there is time left
+    // and the cluster's retry budget allows it.
+    bool replayable = !has_body || replay_ready_ || (attempt == Attempt::kFailed && !failure_.body_used);
+    if (retriable && replayable && retries < retry.num_retries && now < route_deadline) {
+      bool allowed = retry.implicit && failure_.kind == resilience::AttemptFailure::kConnectFailure;
+      if (!allowed && !retry_slot) {
+        retry_slot = cs.retries.TryAcquire(cluster.retry_budget, cs.limits.requests.value(),
+                                           cluster.limits.max_retries);
+        if (!retry_slot) cluster_shard.upstream_retry_overflow.Add();
+      }
+      if (allowed || retry_slot) {
+        ++retries;
+        cluster_shard.upstream_retries.Add();
+        up_.reset();  // a response being discarded goes with its connection
+        res_.reset();
+        auto wait = resilience::Backoff(retry, retries, w_.random());
+        if (wait.count() > 0) {
+          Timer backoff(w_.executor());
+          backoff.expires_after(wait);
+          co_await backoff.async_wait(kNoThrow);
+        }
+        continue;
+      }
+    }
+
+    if (attempt == Attempt::kFailed) {
+      if (failure_.kind == resilience::AttemptFailure::kTimeout) cluster_shard.upstream_timeouts.Add();
+      outcome = co_await LocalFailure(failure_.status, failure_.reason);
+      break;
+    }
+    std::string_view set_sticky;
+    if (cluster.sticky.kind != StickySettings::Kind::kNone && (!sticky || *sticky != *pick))
+      set_sticky = StickyField(cluster, ep);
+    outcome = co_await SendResponse(route, set_sticky);
+    // The upstream connection is reusable only after a complete exchange it agreed to keep alive.
+    if (response_complete_ && up_ && !upgrade_ && res_->keep_alive() && request_sent_ &&
+        up_->buffer.size() == 0) {
+      ++up_->requests;
+      w_.pool().Put(ep, std::move(up_), cluster.max_idle_per_endpoint, cluster.pool_idle_timeout,
+                    Clock::now());
     }
     break;
   }
+  if (retry_slot) cs.retries.Release();
+  cs.limits.requests.Release();
   up_.reset();
   // The response's header fields go back to the arena now, so that the arena is empty (and
   // reset) when the next request's parser takes it.
@@ -426,55 +530,293 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route, std::string_view clie
   co_return outcome;
 }
 
-// One request/response over `up_`. The request head is in out_.
-Task<Outcome> DownstreamSession::Exchange(const Route& route, const Endpoint& ep, bool reused) {
-  const Cluster& cluster = *route.cluster;
-  Outcome sent = co_await SendRequest(reused);
-  if (sent != Outcome::kKeepAlive) co_return sent;
-
-  SetDeadline(route.timeout);
-  Outcome head = co_await ReadResponseHead(route, reused);
-  if (head != Outcome::kKeepAlive) co_return head;
-
-  Outcome done = co_await SendResponse(route);
-  // The upstream connection is reusable only after a complete exchange it agreed to keep alive.
-  if (response_complete_ && up_ && !upgrade_ && res_->keep_alive() && request_sent_ &&
-      up_->buffer.size() == 0) {
-    ++up_->requests;
-    w_.pool().Put(ep, std::move(up_), cluster.max_idle_per_endpoint, cluster.pool_idle_timeout,
-                  Clock::now());
-  }
-  co_return done;
+void DownstreamSession::RecordOutlier(const Cluster& cluster, const Endpoint& ep,
+                                      resilience::AttemptResult result, Clock::time_point now) {
+  if (!cluster.outlier.enabled) return;
+  ClusterState& cs = *cluster.state;
+  if (ep.state->outlier.OnResult(cluster.outlier, result, cs.outlier, cluster.endpoints.size(), now))
+    cs.availability_epoch.fetch_add(1, std::memory_order_relaxed);
 }
 
-Task<Outcome> DownstreamSession::SendRequest(bool reused) {
+bool DownstreamSession::Tried(size_t index) const {
+  return std::find(tried_.begin(), tried_.end(), static_cast<uint32_t>(index)) != tried_.end();
+}
+
+// The request's hash key: the first hash policy that yields one.
+std::optional<uint64_t> DownstreamSession::HashKey(const Cluster& cluster) const {
+  const auto& req = req_->get();
+  for (const HashPolicy& policy : cluster.hash_policy) {
+    switch (policy.source) {
+      case HashSource::kHeader: {
+        auto it = req.find(policy.name);
+        if (it != req.end()) return lb::Hash64(it->value());
+        break;
+      }
+      case HashSource::kCookie:
+        if (auto v = http::FindCookie(req, policy.name)) return lb::Hash64(*v);
+        break;
+      case HashSource::kSourceIp:
+        return lb::Hash64(client_ip_);
+    }
+  }
+  return std::nullopt;
+}
+
+// The endpoint the client is pinned to by its sticky cookie or header, if it names one of ours.
+std::optional<size_t> DownstreamSession::StickyEndpoint(const Cluster& cluster) const {
+  if (cluster.sticky.kind == StickySettings::Kind::kNone) return std::nullopt;
+  const auto& req = req_->get();
+  std::optional<std::string_view> value;
+  if (cluster.sticky.kind == StickySettings::Kind::kCookie) {
+    value = http::FindCookie(req, cluster.sticky.name);
+  } else if (auto it = req.find(cluster.sticky.name); it != req.end()) {
+    value = it->value();
+  }
+  if (!value || value->size() != 16) return std::nullopt;
+  uint64_t id = 0;
+  auto [ptr, ec] = std::from_chars(value->data(), value->data() + value->size(), id, 16);
+  if (ec != std::errc() || ptr != value->data() + value->size()) return std::nullopt;
+  for (size_t i = 0; i < cluster.endpoints.size(); ++i) {
+    if (cluster.endpoints[i].sticky_id == id) return i;
+  }
+  return std::nullopt;
+}
+
+// "Set-Cookie: name=<id>; ...\r\n" (or the sticky header) pinning the client to `ep`.
+std::string_view DownstreamSession::StickyField(const Cluster& cluster, const Endpoint& ep) {
+  const StickySettings& s = cluster.sticky;
+  char id[16];
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 16; ++i) id[i] = kHex[(ep.sticky_id >> ((15 - i) * 4)) & 0xf];
+  sticky_field_.clear();
+  if (s.kind == StickySettings::Kind::kHeader) {
+    sticky_field_.append(s.name).append(": ").append(id, 16).append("\r\n");
+    return sticky_field_;
+  }
+  sticky_field_.append("Set-Cookie: ").append(s.name).append("=").append(id, 16);
+  sticky_field_.append("; Path=").append(s.path);
+  if (s.ttl.count() > 0) sticky_field_.append("; Max-Age=").append(std::to_string(s.ttl.count()));
+  if (s.http_only) sticky_field_.append("; HttpOnly");
+  sticky_field_.append("; SameSite=").append(s.same_site);
+  if (s.secure) sticky_field_.append("; Secure");
+  sticky_field_.append("\r\n");
+  return sticky_field_;
+}
+
+// A response of Hermes' own after the upstream side failed. With the client's body unread the
+// connection cannot carry another request, so it closes.
+Task<Outcome> DownstreamSession::LocalFailure(unsigned status, std::string_view reason,
+                                              std::string_view extra_fields) {
+  bool body_unread = !replay_ready_ && (req_->chunked() || req_->content_length().value_or(0) > 0) &&
+                     !request_sent_;
+  if (body_unread || response_started_) {
+    if (response_started_) co_return Outcome::kClose;
+    out_.clear();
+    http::WriteLocalResponse(out_, status, reason, true, head_request_, extra_fields);
+    response_started_ = true;
+    status_ = status;
+    co_await WriteClient(out_);
+    co_await LingeringClose();
+    co_return Outcome::kClose;
+  }
+  out_.clear();
+  http::WriteLocalResponse(out_, status, reason, !client_keep_alive_, head_request_, extra_fields);
+  response_started_ = true;
+  status_ = status;
+  if (co_await WriteClient(out_)) co_return Outcome::kClose;
+  co_return client_keep_alive_ ? Outcome::kKeepAlive : Outcome::kClose;
+}
+
+Task<Outcome> DownstreamSession::Overloaded(std::string_view reason) {
+  co_return co_await LocalFailure(503, reason, "x-hermes-overloaded: true\r\n");
+}
+
+// One try on one endpoint: a connection (pooled or new), the request, the response head. On
+// kHead the head is in res_; on kFailed failure_ says what went wrong.
+Task<DownstreamSession::Attempt> DownstreamSession::TryEndpoint(const Route& route, const Endpoint& ep,
+                                                                 Clock::time_point route_deadline) {
+  const Cluster& cluster = *route.cluster;
+  ClusterState& cs = *cluster.state;
+  auto& cluster_shard = cluster.stats->shards[w_.id()];
   auto& req = req_->get();
-  bool chunked = req_->chunked();
-  uint64_t remaining = chunked ? 0 : req_->content_length().value_or(0);
+  failure_ = {};
+  bool fresh_only = false;
+  for (;;) {
+    up_.reset();
+    bool reused = false;
+    if (!fresh_only) up_ = w_.pool().Take(ep, cluster.pool_idle_timeout, Clock::now());
+    if (up_) {
+      reused = true;
+      cluster_shard.pool_reused.Add();
+    } else {
+      if (!cs.limits.pending_requests.TryAcquire(cluster.limits.max_pending_requests)) {
+        failure_.reason = "cluster max_pending_requests reached";
+        co_return Attempt::kOverloaded;
+      }
+      if (!cs.limits.connections.TryAcquire(cluster.limits.max_connections)) {
+        cs.limits.pending_requests.Release();
+        failure_.reason = "cluster max_connections reached";
+        co_return Attempt::kOverloaded;
+      }
+      up_ = std::make_unique<upstream::Connection>(w_.executor());
+      up_->cluster = cluster.state;
+      SetDeadline(cluster.connect_timeout);
+      ep.state->active_requests.fetch_add(1, std::memory_order_relaxed);
+      error_code ec = co_await upstream::Connect(*up_, ep);
+      ep.state->active_requests.fetch_sub(1, std::memory_order_relaxed);
+      cs.limits.pending_requests.Release();
+      if (ec) {
+        bool timed_out = expired_;
+        up_.reset();
+        cluster_shard.upstream_connect_errors.Add();
+        failure_ = {resilience::AttemptFailure::kConnectFailure, false, false,
+                    timed_out ? 504u : 502u,
+                    timed_out ? "upstream connect timeout" : "upstream connect failed"};
+        co_return Attempt::kFailed;
+      }
+      cluster_shard.pool_created.Add();
+    }
+
+    // Host: rewritten, the client's, or (HTTP/1.0 without one) the endpoint's.
+    std::string_view client_host = req[field::host];
+    std::string_view host = !route.host_rewrite.empty() ? std::string_view(route.host_rewrite)
+                            : !client_host.empty()      ? client_host
+                                                        : std::string_view(ep.address);
+    http::Framing framing;
+    if (replay_ready_) {
+      if (!replay_.empty() || req_->content_length()) framing = {Framing::Kind::kLength, replay_.size()};
+    } else if (req_->chunked()) {
+      framing = {Framing::Kind::kChunked, 0};
+    } else if (auto cl = req_->content_length()) {
+      framing = {Framing::Kind::kLength, *cl};
+    }
+    out_.clear();
+    http::WriteRequestHead(out_, req.base(), route,
+                           {target_view_, host, client_ip_, request_id_view_, framing, upgrade_});
+
+    ep.state->active_requests.fetch_add(1, std::memory_order_relaxed);
+    Attempt result = co_await SendRequest(reused);
+    if (result == Attempt::kHead) {
+      Clock::duration wait = route.timeout;
+      if (route.retry.per_try_timeout.count() > 0 &&
+          (wait.count() == 0 || route.retry.per_try_timeout < wait))
+        wait = route.retry.per_try_timeout;
+      if (route_deadline != Clock::time_point::max())
+        wait = std::min<Clock::duration>(wait, std::max<Clock::duration>(route_deadline - Clock::now(), std::chrono::milliseconds(1)));
+      SetDeadline(wait);
+      result = co_await ReadResponseHead(route, reused);
+    }
+    ep.state->active_requests.fetch_sub(1, std::memory_order_relaxed);
+    if (result == Attempt::kRetryFresh) {
+      // A kept-alive connection the upstream had closed: once more on a fresh one.
+      fresh_only = true;
+      continue;
+    }
+    co_return result;
+  }
+}
+
+// The client's body read whole into replay_ (up to `limit`) so that a retry can send it again;
+// a bigger body keeps what was read in replay_ as its first piece and streams the rest.
+Task<bool> DownstreamSession::BufferRequestBody(uint64_t limit) {
+  if (!co_await ContinueIfExpected()) co_return false;
+  if (!req_->chunked()) {
+    uint64_t length = *req_->content_length();
+    if (length > limit) co_return true;  // streams; not replayable
+    replay_.reserve(static_cast<size_t>(length));
+    while (replay_.size() < length) {
+      if (buffer_.size() == 0) {
+        SetDeadline(settings_->idle_timeout);
+        auto [ec, n] = co_await socket_.async_read_some(
+            buffer_.prepare(static_cast<size_t>(std::min<uint64_t>(length - replay_.size(), kBodyRead))),
+            kNoThrow);
+        if (ec) co_return false;
+        buffer_.commit(n);
+      }
+      size_t k = static_cast<size_t>(std::min<uint64_t>(length - replay_.size(), buffer_.size()));
+      replay_.append(static_cast<const char*>(buffer_.data().data()), k);
+      buffer_.consume(k);
+    }
+    replay_ready_ = true;
+    co_return true;
+  }
+  auto& body = req_->get().body();
+  char* staging = Staging();
+  while (!req_->is_done()) {
+    body.data = staging;
+    body.size = kStaging;
+    body.more = true;
+    error_code ec;
+    size_t consumed = buffer_.size() ? req_->put(buffer_.data(), ec) : 0;
+    buffer_.consume(consumed);
+    if (ec == bhttp::error::need_buffer || ec == bhttp::error::need_more) ec = {};
+    if (ec) {
+      co_await Reject(400, "malformed chunked body");
+      co_return false;
+    }
+    size_t produced = kStaging - body.size;
+    replay_.append(staging, produced);
+    if (replay_.size() > limit) {
+      if (settings_->max_request_body > 0 && replay_.size() > settings_->max_request_body) {
+        co_await Reject(413, "request body larger than max_request_body");
+        co_return false;
+      }
+      co_return true;  // too big to replay: replay_ is sent first, the rest streams
+    }
+    if (req_->is_done()) break;
+    if (consumed == 0 && produced == 0) {
+      SetDeadline(settings_->idle_timeout);
+      auto [rec, n] = co_await socket_.async_read_some(buffer_.prepare(kBodyRead), kNoThrow);
+      if (rec) co_return false;
+      buffer_.commit(n);
+    }
+  }
+  replay_ready_ = true;
+  co_return true;
+}
+
+// RFC 9110 10.1.1: a client may wait for "100 Continue" before sending its body; Hermes answers
+// that itself, once, when it is about to read the body.
+Task<bool> DownstreamSession::ContinueIfExpected() {
+  auto& req = req_->get();
+  if (continue_sent_ || req.version() < 11 || buffer_.size() != 0 ||
+      !http::IEquals(req[field::expect], "100-continue"))
+    co_return true;
+  continue_sent_ = true;
+  co_return !(co_await WriteClient("HTTP/1.1 100 Continue\r\n\r\n"));
+}
+
+Task<DownstreamSession::Attempt> DownstreamSession::SendRequest(bool reused) {
+  auto& req = req_->get();
+  bool chunked = req_->chunked() && !replay_ready_;
+  uint64_t remaining = chunked || replay_ready_ ? 0 : req_->content_length().value_or(0);
   bool can_retry = reused && !request_sent_;
+  auto fail = [&](resilience::AttemptFailure kind, bool reached, std::string_view reason) {
+    failure_ = {kind, reached, failure_.body_used, 502, reason};
+    return Attempt::kFailed;
+  };
 
   if (!chunked && remaining == 0) {
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(out_), asio::buffer(replay_)};
+    if (!replay_ready_) bufs[1] = asio::const_buffer();
     SetDeadline(settings_->idle_timeout);
-    auto [ec, n] = co_await WriteAll(up_->socket, asio::buffer(out_));
+    auto [ec, n] = co_await WriteAll(up_->socket, bufs);
     if (ec) {
-      if (can_retry && (n == 0 || Idempotent(req.method()))) co_return Outcome::kRetryFresh;
-      { co_await Reject(502, "upstream write failed"); co_return Outcome::kClose; }
+      if (can_retry && (n == 0 || Idempotent(req.method()))) co_return Attempt::kRetryFresh;
+      co_return fail(resilience::AttemptFailure::kReset, n > 0, "upstream write failed");
     }
     request_sent_ = true;
-    co_return Outcome::kKeepAlive;
+    co_return Attempt::kHead;
   }
 
-  // A body follows. The client may wait for "100 Continue" before sending it (RFC 9110 10.1.1);
-  // Hermes answers that itself once it knows the request will be forwarded.
-  if (req.version() >= 11 && buffer_.size() == 0 && http::IEquals(req[field::expect], "100-continue")) {
-    if (co_await WriteClient("HTTP/1.1 100 Continue\r\n\r\n")) co_return Outcome::kClose;
-  }
+  if (!co_await ContinueIfExpected()) co_return Attempt::kClientGone;
 
   bool wrote_head = false;
   if (chunked) {
-    if (!co_await SendChunkedRequestBody(wrote_head)) co_return Outcome::kClose;
+    Attempt a = co_await SendChunkedRequestBody(wrote_head);
+    if (a != Attempt::kHead) co_return a;
     request_sent_ = true;
-    co_return Outcome::kKeepAlive;
+    co_return Attempt::kHead;
   }
 
   while (remaining > 0 || !wrote_head) {
@@ -482,7 +824,7 @@ Task<Outcome> DownstreamSession::SendRequest(bool reused) {
       SetDeadline(settings_->idle_timeout);
       auto [ec, n] = co_await socket_.async_read_some(
           buffer_.prepare(static_cast<size_t>(std::min<uint64_t>(remaining, kBodyRead))), kNoThrow);
-      if (ec) co_return Outcome::kClose;  // client gone or stalled mid-body
+      if (ec) co_return Attempt::kClientGone;  // client gone or stalled mid-body
       buffer_.commit(n);
     }
     size_t k = static_cast<size_t>(std::min<uint64_t>(remaining, buffer_.size()));
@@ -492,25 +834,40 @@ Task<Outcome> DownstreamSession::SendRequest(bool reused) {
                        ? co_await WriteAll(up_->socket, asio::buffer(buffer_.data().data(), k))
                        : co_await WriteAll(up_->socket, bufs);
     if (ec) {
-      if (!wrote_head && can_retry && n == 0) co_return Outcome::kRetryFresh;
-      if (!wrote_head) { co_await Reject(502, "upstream write failed"); co_return Outcome::kClose; }
-      co_return Outcome::kClose;
+      if (!wrote_head && can_retry && n == 0) co_return Attempt::kRetryFresh;
+      failure_.body_used = wrote_head || n > out_.size();
+      co_return fail(resilience::AttemptFailure::kReset, true, "upstream write failed");
     }
     wrote_head = true;
+    failure_.body_used = failure_.body_used || k > 0;
     buffer_.consume(k);
     remaining -= k;
   }
   request_sent_ = true;
-  co_return Outcome::kKeepAlive;
+  co_return Attempt::kHead;
 }
 
 // Decodes the client's chunked body and re-frames it for the upstream, counting it against
-// max_request_body.
-Task<bool> DownstreamSession::SendChunkedRequestBody(bool& wrote_head) {
+// max_request_body. A prefix read by BufferRequestBody (replay_) goes first.
+Task<DownstreamSession::Attempt> DownstreamSession::SendChunkedRequestBody(bool& wrote_head) {
   auto& body = req_->get().body();
   char* staging = Staging();
-  uint64_t total = 0;
+  uint64_t total = replay_.size();
   std::array<char, 20> size_line{};
+  auto upstream_failed = [&] {
+    failure_ = {resilience::AttemptFailure::kReset, true, true, 502, "upstream write failed"};
+    return Attempt::kFailed;
+  };
+  if (!replay_.empty()) {
+    std::array<asio::const_buffer, 4> bufs{asio::buffer(out_), asio::buffer(ChunkSize(size_line, replay_.size())),
+                                           asio::buffer(replay_), asio::buffer("\r\n", 2)};
+    SetDeadline(settings_->idle_timeout);
+    auto [wec, n] = co_await WriteAll(up_->socket, bufs);
+    if (wec) co_return upstream_failed();
+    wrote_head = true;
+    failure_.body_used = true;
+    replay_.clear();
+  }
   while (!req_->is_done()) {
     body.data = staging;
     body.size = kStaging;
@@ -521,14 +878,14 @@ Task<bool> DownstreamSession::SendChunkedRequestBody(bool& wrote_head) {
     if (ec == bhttp::error::need_buffer || ec == bhttp::error::need_more) ec = {};
     if (ec) {
       if (!wrote_head) co_await Reject(400, "malformed chunked body");
-      co_return false;
+      co_return Attempt::kClientGone;
     }
     size_t produced = kStaging - body.size;
     total += produced;
     if (settings_->max_request_body > 0 && total > settings_->max_request_body) {
       // The upstream already has part of it; it is abandoned with its connection.
       co_await Reject(413, "request body larger than max_request_body");
-      co_return false;
+      co_return Attempt::kClientGone;
     }
     if (produced > 0 || (!wrote_head && req_->is_done())) {
       std::string_view size = ChunkSize(size_line, produced);
@@ -538,26 +895,25 @@ Task<bool> DownstreamSession::SendChunkedRequestBody(bool& wrote_head) {
       if (produced == 0) bufs[1] = bufs[2] = bufs[3] = asio::const_buffer();
       SetDeadline(settings_->idle_timeout);
       auto [wec, n] = co_await WriteAll(up_->socket, bufs);
-      if (wec) {
-        if (!wrote_head) co_await Reject(502, "upstream write failed");
-        co_return false;
-      }
+      failure_.body_used = failure_.body_used || produced > 0;
+      if (wec) co_return upstream_failed();
       wrote_head = true;
     }
     if (req_->is_done()) break;
     if (consumed == 0 && produced == 0) {
       SetDeadline(settings_->idle_timeout);
       auto [rec, n] = co_await socket_.async_read_some(buffer_.prepare(kBodyRead), kNoThrow);
-      if (rec) co_return false;
+      if (rec) co_return Attempt::kClientGone;
       buffer_.commit(n);
     }
   }
   SetDeadline(settings_->idle_timeout);
   auto [wec, n] = co_await WriteAll(up_->socket, asio::buffer("0\r\n\r\n", 5));
-  co_return !wec;
+  if (wec) co_return upstream_failed();
+  co_return Attempt::kHead;
 }
 
-Task<Outcome> DownstreamSession::ReadResponseHead(const Route& route, bool reused) {
+Task<DownstreamSession::Attempt> DownstreamSession::ReadResponseHead(const Route& route, bool reused) {
   auto& req = req_->get();
   for (;;) {
     res_.emplace(std::piecewise_construct, std::make_tuple(),
@@ -576,40 +932,47 @@ Task<Outcome> DownstreamSession::ReadResponseHead(const Route& route, bool reuse
         if (!ec) break;
       }
       if (ec && ec != bhttp::error::need_more) {
-        { co_await Reject(502, "upstream sent a malformed response head"); co_return Outcome::kClose; }
+        failure_ = {resilience::AttemptFailure::kReset, true, failure_.body_used, 502,
+                    "upstream sent a malformed response head"};
+        co_return Attempt::kFailed;
       }
       auto [rec, rn] = co_await up_->socket.async_read_some(up_->buffer.prepare(kInitialBuffer), kNoThrow);
       if (rec) {
         if (expired_) {
-          route.cluster->stats->shards[w_.id()].upstream_timeouts.Add();
-          co_await Reject(504, "upstream response timeout");
-          co_return Outcome::kClose;
+          failure_ = {resilience::AttemptFailure::kTimeout, true, failure_.body_used, 504,
+                      "upstream response timeout"};
+          co_return Attempt::kFailed;
         }
         // A kept-alive connection closed under us before any response byte: the request
         // never got an answer, so it may go once more on a fresh connection if it is safe.
-        bool bodyless = !req_->chunked() && req_->content_length().value_or(0) == 0;
+        bool bodyless = replay_ready_ || (!req_->chunked() && req_->content_length().value_or(0) == 0);
         if (reused && !got_bytes && bodyless && Idempotent(req.method()) && !upgrade_)
-          co_return Outcome::kRetryFresh;
-        { co_await Reject(502, "upstream closed the connection"); co_return Outcome::kClose; }
+          co_return Attempt::kRetryFresh;
+        failure_ = {resilience::AttemptFailure::kReset, true, failure_.body_used, 502,
+                    "upstream closed the connection"};
+        co_return Attempt::kFailed;
       }
       got_bytes = true;
       up_->buffer.commit(rn);
     }
     auto& res = res_->get();
-    if (auto v = http::CheckResponse(res.base()); !v.ok())
-      { co_await Reject(v.status, v.reason); co_return Outcome::kClose; }
+    if (auto v = http::CheckResponse(res.base()); !v.ok()) {
+      failure_ = {resilience::AttemptFailure::kReset, true, failure_.body_used, v.status, v.reason};
+      co_return Attempt::kFailed;
+    }
     unsigned status = res.result_int();
     if (status >= 200 || status == 101) break;
     // Interim responses: 100 is Hermes' own business (it answered the client already); others
     // (103 Early Hints) go to HTTP/1.1 clients as they are.
     if (status != 100 && req.version() >= 11) {
       out_.clear();
-      http::WriteResponseHead(out_, res.base(), route, {{}, false, false, false});
-      if (co_await WriteClient(out_)) co_return Outcome::kClose;
+      http::WriteResponseHead(out_, res.base(), route, {{}, false, false, false, {}});
+      if (co_await WriteClient(out_)) co_return Attempt::kClientGone;
     }
   }
-  co_return Outcome::kKeepAlive;
+  co_return Attempt::kHead;
 }
+
 
 Task<bool> DownstreamSession::WriteBodyPiece(std::string_view piece, bool chunked_out, bool with_head) {
   std::array<char, 20> size_line{};
@@ -624,7 +987,7 @@ Task<bool> DownstreamSession::WriteBodyPiece(std::string_view piece, bool chunke
   co_return !ec;
 }
 
-Task<Outcome> DownstreamSession::SendResponse(const Route& route) {
+Task<Outcome> DownstreamSession::SendResponse(const Route& route, std::string_view extra_fields) {
   auto& res = res_->get();
   auto& req = req_->get();
   unsigned status = res.result_int();
@@ -632,7 +995,7 @@ Task<Outcome> DownstreamSession::SendResponse(const Route& route) {
   if (status == 101) {
     if (!upgrade_) { co_await Reject(502, "upstream switched protocols unasked"); co_return Outcome::kClose; }
     out_.clear();
-    http::WriteResponseHead(out_, res.base(), route, {{}, false, false, true});
+    http::WriteResponseHead(out_, res.base(), route, {{}, false, false, true, extra_fields});
     co_return co_await Tunnel();
   }
   upgrade_ = false;  // the upstream declined: an ordinary response
@@ -666,6 +1029,7 @@ Task<Outcome> DownstreamSession::SendResponse(const Route& route) {
     }
   }
   fwd.close = !client_keep_alive_;
+  fwd.extra_fields = extra_fields;
   fwd.keep_alive_10 = client_keep_alive_ && !client_11;
   out_.clear();
   http::WriteResponseHead(out_, res.base(), route, fwd);

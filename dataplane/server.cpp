@@ -76,15 +76,11 @@ std::vector<std::string> Server::Apply(const v1::Config& config) {
 std::vector<std::string> Server::ApplyLocked(const v1::Config& config) {
   std::vector<std::string> errors;
   for (int i = 0; i < config.clusters_size(); ++i) {
-    const char* why = lb::UnsupportedPolicy(config.clusters(i).lb_policy());
-    if (*why) errors.push_back("clusters[" + std::to_string(i) + "].lb_policy: " + why);
-  }
-  if (!errors.empty()) return errors;
-  for (int i = 0; i < config.clusters_size(); ++i) {
     const auto& c = config.clusters(i);
-    if (c.health_check().enabled() || c.circuit_breaker().enabled())
-      spdlog::warn("clusters[{}] ({}): health_check and circuit_breaker settings are accepted but "
-                   "not enforced by this build yet; every endpoint is treated as healthy and closed",
+    if (c.health_check().enabled())
+      spdlog::warn("clusters[{}] ({}): active health_check settings are accepted but not run by "
+                   "this build yet (central health checking); outlier_detection is the passive "
+                   "alternative",
                    i, c.name());
   }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "dataplane/lb/hash.h"
 #include "dataplane/lb/load_balancer.h"
 #include "hermes/common/duration.h"
 
@@ -29,6 +30,100 @@ std::vector<std::string> LowerAll(const google::protobuf::RepeatedPtrField<std::
   std::vector<std::string> out;
   for (const auto& s : in) out.push_back(Lower(s));
   return out;
+}
+
+uint8_t FailureMask(const google::protobuf::RepeatedPtrField<std::string>& kinds) {
+  uint8_t mask = 0;
+  for (const auto& k : kinds) {
+    if (k == "connect-failure") mask |= static_cast<uint8_t>(resilience::FailureKind::kConnectFailure);
+    if (k == "reset") mask |= static_cast<uint8_t>(resilience::FailureKind::kReset);
+    if (k == "timeout") mask |= static_cast<uint8_t>(resilience::FailureKind::kTimeout);
+    if (k == "5xx") mask |= static_cast<uint8_t>(resilience::FailureKind::k5xx);
+  }
+  return mask;
+}
+
+void CompileResilience(const v1::Cluster& c, Cluster& cluster) {
+  const auto& b = c.circuit_breaker();
+  cluster.breaker.enabled = b.enabled();
+  cluster.breaker.failure_threshold = b.failure_threshold();
+  cluster.breaker.success_threshold = b.success_threshold();
+  cluster.breaker.half_open_max_requests = b.half_open_max_requests();
+  cluster.breaker.timeout = ToChrono(b.timeout());
+  cluster.breaker.failure_on = FailureMask(b.failure_on());
+  if (c.has_outlier_detection()) {
+    const auto& o = c.outlier_detection();
+    cluster.outlier.enabled = o.enabled();
+    cluster.outlier.consecutive_5xx = o.consecutive_5xx();
+    cluster.outlier.consecutive_gateway_failure = o.consecutive_gateway_failure();
+    cluster.outlier.consecutive_local_origin_failure = o.consecutive_local_origin_failure();
+    cluster.outlier.base_ejection_time = ToChrono(o.base_ejection_time());
+    cluster.outlier.max_ejection_time = ToChrono(o.max_ejection_time());
+    cluster.outlier.max_ejection_percent = o.max_ejection_percent();
+  }
+  cluster.limits.max_connections = c.limits().max_connections();
+  cluster.limits.max_pending_requests = c.limits().max_pending_requests();
+  cluster.limits.max_requests = c.limits().max_requests();
+  cluster.limits.max_retries = c.limits().max_retries();
+  cluster.retry_budget.budget_percent = c.retry_budget().budget_percent();
+  cluster.retry_budget.min_retry_concurrency = c.retry_budget().min_retry_concurrency();
+}
+
+void CompileLoadBalancing(const v1::Cluster& c, Cluster& cluster) {
+  cluster.least_request_choices = c.least_request().choice_count();
+  cluster.active_request_bias = c.least_request().active_request_bias();
+  cluster.ring_min_size = c.ring_hash().minimum_ring_size();
+  cluster.ring_max_size = c.ring_hash().maximum_ring_size();
+  cluster.panic_threshold = c.panic_threshold();
+  for (const auto& h : c.hash_policy()) {
+    HashPolicy policy;
+    if (h.has_header()) {
+      policy = {HashSource::kHeader, Lower(h.header())};
+    } else if (h.has_cookie()) {
+      policy = {HashSource::kCookie, h.cookie()};
+    } else {
+      policy = {HashSource::kSourceIp, ""};
+    }
+    cluster.hash_policy.push_back(std::move(policy));
+  }
+  if (c.has_sticky_session()) {
+    const auto& s = c.sticky_session();
+    if (s.has_cookie()) {
+      cluster.sticky.kind = StickySettings::Kind::kCookie;
+      cluster.sticky.name = s.cookie().name();
+      cluster.sticky.ttl = std::chrono::duration_cast<std::chrono::seconds>(ToChrono(s.cookie().ttl()));
+      cluster.sticky.path = s.cookie().path();
+      cluster.sticky.http_only = s.cookie().http_only();
+      cluster.sticky.same_site = s.cookie().same_site();
+      cluster.sticky.secure = s.cookie().secure();
+    } else {
+      cluster.sticky.kind = StickySettings::Kind::kHeader;
+      cluster.sticky.name = Lower(s.header());
+    }
+  }
+}
+
+// The listener's max_request_body caps buffer_limit further, per request.
+resilience::RetrySettings CompileRetry(const v1::Route& r) {
+  resilience::RetrySettings retry;
+  if (!r.has_retry_policy()) {
+    // The original Hermes promise: a connection failure is retried on other endpoints.
+    retry.implicit = true;
+    retry.retry_on = resilience::kRetryConnectFailure;
+    retry.num_retries = 2;
+    retry.buffer_limit = 0;
+    return retry;
+  }
+  const auto& p = r.retry_policy();
+  retry.retry_on = 0;
+  for (const auto& on : p.retry_on()) retry.retry_on |= resilience::ParseRetryOn(on);
+  retry.num_retries = p.num_retries();
+  retry.per_try_timeout = ToMillis(p.per_try_timeout());
+  for (uint32_t code : p.retriable_status_codes()) retry.retriable_status_codes.push_back(static_cast<uint16_t>(code));
+  retry.backoff_base = ToMillis(p.backoff_base_interval());
+  retry.backoff_max = ToMillis(p.backoff_max_interval());
+  retry.buffer_limit = p.retry_buffer_limit();
+  return retry;
 }
 
 }  // namespace
@@ -86,8 +181,17 @@ std::shared_ptr<EndpointState> EndpointStateRegistry::Get(const std::string& clu
   return states_.back().second;
 }
 
+std::shared_ptr<ClusterState> EndpointStateRegistry::GetCluster(const std::string& cluster) {
+  for (auto& [k, s] : clusters_) {
+    if (k == cluster) return s;
+  }
+  clusters_.emplace_back(cluster, std::make_shared<ClusterState>());
+  return clusters_.back().second;
+}
+
 void EndpointStateRegistry::Prune() {
   std::erase_if(states_, [](const auto& e) { return e.second.use_count() == 1; });
+  std::erase_if(clusters_, [](const auto& e) { return e.second.use_count() == 1; });
 }
 
 std::string_view NormalizeHost(std::string_view host, std::string& scratch) {
@@ -135,6 +239,9 @@ SnapshotPtr CompileSnapshot(const v1::Config& config, const ResolvedHosts& hosts
     cluster->max_idle_per_endpoint = c.pool().max_idle_per_endpoint();
     cluster->pool_idle_timeout = ToMillis(c.pool().idle_timeout());
     cluster->stats = stats.Cluster(c.name());
+    cluster->state = registry.GetCluster(c.name());
+    CompileResilience(c, *cluster);
+    CompileLoadBalancing(c, *cluster);
     for (const auto& e : c.endpoints()) {
       Endpoint ep;
       ep.address = e.address();
@@ -142,6 +249,7 @@ SnapshotPtr CompileSnapshot(const v1::Config& config, const ResolvedHosts& hosts
       ep.weight = e.weight() == 0 ? 1 : e.weight();
       if (const auto* found = hosts.Find(e.address())) ep.resolved = *found;
       ep.state = registry.Get(c.name(), e.address());
+      ep.sticky_id = lb::Hash64(c.name() + "\n" + e.address(), kStickySeed);
       cluster->total_weight += ep.weight;
       cluster->endpoints.push_back(std::move(ep));
     }
@@ -177,6 +285,7 @@ SnapshotPtr CompileSnapshot(const v1::Config& config, const ResolvedHosts& hosts
     route.response_headers_to_add = HeadersToAdd(r.response_headers_to_add());
     route.response_headers_to_remove = LowerAll(r.response_headers_to_remove());
     route.timeout = ToMillis(r.timeout());
+    route.retry = CompileRetry(r);
     route.stats = stats.Route(route.name);
     snap->routes.push_back(std::move(route));
   }

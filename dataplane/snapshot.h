@@ -12,6 +12,10 @@
 #include <vector>
 
 #include "dataplane/asio.h"
+#include "dataplane/resilience/circuit_breaker.h"
+#include "dataplane/resilience/cluster_limits.h"
+#include "dataplane/resilience/outlier_detector.h"
+#include "dataplane/resilience/retry.h"
 #include "dataplane/stats.h"
 #include "hermes/common/address.h"
 #include "hermes/v1/config.pb.h"
@@ -24,20 +28,56 @@ class LoadBalancer;
 
 using Millis = std::chrono::milliseconds;
 
-enum class BreakerState : uint8_t { kClosed = 0, kOpen = 1, kHalfOpen = 2 };
+using resilience::BreakerState;
 
 // Per-endpoint state shared by every worker, kept in atomics, surviving config updates while the
 // endpoint (cluster + address) stays.
 struct EndpointState {
   std::atomic<int64_t> active_requests{0};
   std::atomic<bool> healthy{true};  // written by health checking; true until a checker says otherwise
-  std::atomic<BreakerState> breaker{BreakerState::kClosed};
+  resilience::CircuitBreaker breaker;
+  resilience::OutlierDetector outlier;
+};
+
+// Per-cluster state shared by every worker, surviving config updates while the cluster (by name)
+// stays.
+struct ClusterState {
+  // Bumped whenever an endpoint's availability (health, ejection) changes: balancers rebuild
+  // their view of available endpoints when they see a new value.
+  std::atomic<uint64_t> availability_epoch{0};
+  resilience::OutlierClusterState outlier;
+  resilience::ClusterLimitCounters limits;
+  resilience::RetryBudget retries;
+};
+
+// Available to a balancer: healthy per health checking and not ejected by outlier detection.
+// (An open breaker is not unavailable here: the session asks the breaker after the pick.)
+inline bool Available(const EndpointState& s) {
+  return s.healthy.load(std::memory_order_relaxed) && !s.outlier.ejected();
+}
+
+enum class HashSource : uint8_t { kHeader, kCookie, kSourceIp };
+struct HashPolicy {
+  HashSource source = HashSource::kHeader;
+  std::string name;  // header name (lower case) or cookie name
+};
+
+struct StickySettings {
+  enum class Kind : uint8_t { kNone, kCookie, kHeader };
+  Kind kind = Kind::kNone;
+  std::string name;  // cookie or header name
+  std::chrono::seconds ttl{0};
+  std::string path = "/";
+  bool http_only = true;
+  std::string same_site = "Lax";
+  bool secure = false;
 };
 
 struct Endpoint {
   std::string address;  // as configured: "host:port"
   HostPort host_port;
   uint32_t weight = 1;
+  uint64_t sticky_id = 0;  // opaque id for sticky sessions: a keyed hash, never the address
   std::vector<tcp::endpoint> resolved;  // every address of the host, in resolver order
   std::shared_ptr<EndpointState> state;
 };
@@ -52,6 +92,18 @@ struct Cluster {
   Millis connect_timeout{5000};
   uint32_t max_idle_per_endpoint = 64;
   Millis pool_idle_timeout{60000};
+  uint32_t least_request_choices = 2;
+  double active_request_bias = 1.0;
+  uint64_t ring_min_size = 1024;
+  uint64_t ring_max_size = 8388608;
+  uint32_t panic_threshold = 50;  // percent; 0 = off
+  std::vector<HashPolicy> hash_policy;
+  StickySettings sticky;
+  resilience::BreakerSettings breaker;
+  resilience::OutlierSettings outlier;
+  resilience::LimitSettings limits;
+  resilience::RetryBudgetSettings retry_budget;
+  std::shared_ptr<ClusterState> state;
   TrafficStats* stats = nullptr;
   // One balancer per worker: worker i touches only balancers[i], so picks take no lock. They live
   // and die with the snapshot, so a request never reaches a balancer of another config.
@@ -80,6 +132,7 @@ struct Route {
   std::vector<HeaderToAdd> response_headers_to_add;
   std::vector<std::string> response_headers_to_remove;  // lower case
   Millis timeout{15000};  // 0 = none
+  resilience::RetrySettings retry;
   TrafficStats* stats = nullptr;
 
   // Host without port, lower case; path without query.
@@ -122,15 +175,21 @@ struct Snapshot {
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;
 
+// Seed of the keyed hash behind sticky-session endpoint ids: stable across proxies and restarts,
+// so a client stays pinned whichever proxy it reaches; it hides the address, it is not a secret.
+inline constexpr uint64_t kStickySeed = 0x6865726d65737374ULL;
+
 // Keeps EndpointState objects alive by (cluster, address) across snapshots.
 class EndpointStateRegistry {
  public:
   std::shared_ptr<EndpointState> Get(const std::string& cluster, const std::string& address);
+  std::shared_ptr<ClusterState> GetCluster(const std::string& cluster);
   // Drops states no snapshot references any more.
   void Prune();
 
  private:
   std::vector<std::pair<std::string, std::shared_ptr<EndpointState>>> states_;  // key cluster/address
+  std::vector<std::pair<std::string, std::shared_ptr<ClusterState>>> clusters_;
 };
 
 // Compiles a validated config (defaults applied). Host names absent from `hosts` get no

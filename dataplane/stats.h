@@ -46,6 +46,10 @@ struct alignas(64) TrafficShard {
   Counter upstream_timeouts;
   Counter pool_reused;    // requests sent on a kept-alive upstream connection
   Counter pool_created;   // upstream connections opened
+  Counter upstream_retries;         // tries after the first
+  Counter upstream_retry_overflow;  // retries refused by the retry budget or max_retries
+  Counter upstream_overflow;        // requests refused by a cluster limit (503, x-hermes-overloaded)
+  Counter breaker_rejections;       // picks skipped because the endpoint's breaker was open
 
   void Record(unsigned status, std::chrono::microseconds latency);
 };

@@ -124,6 +124,17 @@ Task<void> Worker::AcceptLoop(std::shared_ptr<ListenerSlot> slot) {
   }
 }
 
+// Endpoints whose outlier ejection time is up come back; one worker does it for all.
+void ReturnEjectedEndpoints(const Snapshot& snapshot, std::chrono::steady_clock::time_point now) {
+  for (const auto& cluster : snapshot.clusters) {
+    if (!cluster->outlier.enabled) continue;  // Sweep also forgives old ejections over time
+    for (const auto& ep : cluster->endpoints) {
+      if (ep.state->outlier.Sweep(cluster->state->outlier, now))
+        cluster->state->availability_epoch.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+}
+
 Task<void> Worker::TickLoop() {
   int ticks = 0;
   while (!stopped_) {
@@ -137,6 +148,7 @@ Task<void> Worker::TickLoop() {
       if (s.deadline <= now) s.Expire();
     }
     if (++ticks % kSweepEveryTicks == 0) pool_.Sweep(now);
+    if (id_ == 0 && snapshot_) ReturnEjectedEndpoints(*snapshot_, now);
   }
 }
 

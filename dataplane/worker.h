@@ -30,6 +30,9 @@ class SessionBase : public boost::intrusive::list_base_hook<
   virtual void OnDrain() = 0;
 };
 
+// Returns endpoints whose outlier ejection has expired (run by worker 0 every tick).
+void ReturnEjectedEndpoints(const Snapshot& snapshot, std::chrono::steady_clock::time_point now);
+
 class Worker {
  public:
   Worker(unsigned id, StatsStore& stats);

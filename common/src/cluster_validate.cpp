@@ -70,6 +70,109 @@ void ValidateCircuitBreaker(const v1::CircuitBreaker& breaker, const std::string
   errors.Check(path + ".failure_threshold", CheckAtLeastOne(breaker.failure_threshold()));
   errors.Check(path + ".success_threshold", CheckAtLeastOne(breaker.success_threshold()));
   errors.Check(path + ".timeout", CheckPositive(breaker.timeout()));
+  errors.Check(path + ".half_open_max_requests", CheckAtLeastOne(breaker.half_open_max_requests()));
+  for (int k = 0; k < breaker.failure_on_size(); ++k) {
+    const std::string& kind = breaker.failure_on(k);
+    if (kind != "connect-failure" && kind != "reset" && kind != "timeout" && kind != "5xx") {
+      errors.Add(path + ".failure_on[" + std::to_string(k) + "]",
+                 Quote(kind) + " is not a failure kind (expected connect-failure, reset, timeout or 5xx)");
+    }
+  }
+}
+
+void ValidateOutlierDetection(const v1::OutlierDetection& outlier, const std::string& path,
+                              ErrorList& errors) {
+  errors.Check(path + ".base_ejection_time", CheckPositive(outlier.base_ejection_time()));
+  errors.Check(path + ".max_ejection_time", CheckPositive(outlier.max_ejection_time()));
+  if (ToChrono(outlier.max_ejection_time()) < ToChrono(outlier.base_ejection_time())) {
+    errors.Add(path + ".max_ejection_time",
+               FormatDuration(ToChrono(outlier.max_ejection_time())) +
+                   " must be >= base_ejection_time (" +
+                   FormatDuration(ToChrono(outlier.base_ejection_time())) + ")");
+  }
+  if (outlier.max_ejection_percent() > 100) {
+    errors.Add(path + ".max_ejection_percent",
+               std::to_string(outlier.max_ejection_percent()) + " must be <= 100");
+  }
+}
+
+void ValidateLoadBalancing(const v1::Cluster& cluster, const std::string& path, ErrorList& errors) {
+  const bool hashing = cluster.lb_policy() == v1::RING_HASH || cluster.lb_policy() == v1::MAGLEV;
+  for (int k = 0; k < cluster.hash_policy_size(); ++k) {
+    const v1::HashPolicy& policy = cluster.hash_policy(k);
+    const std::string policy_path = path + ".hash_policy[" + std::to_string(k) + "]";
+    switch (policy.key_case()) {
+      case v1::HashPolicy::kHeader:
+        errors.Check(policy_path + ".header", CheckHeaderName(policy.header()));
+        break;
+      case v1::HashPolicy::kCookie:
+        errors.Check(policy_path + ".cookie", CheckHeaderName(policy.cookie()));
+        break;
+      case v1::HashPolicy::kSourceIp:
+        if (!policy.source_ip()) errors.Add(policy_path + ".source_ip", "only true makes sense here");
+        break;
+      case v1::HashPolicy::KEY_NOT_SET:
+        errors.Add(policy_path, "set one of header, cookie or source_ip");
+        break;
+    }
+  }
+  if (!hashing && cluster.hash_policy_size() > 0) {
+    errors.Add(path + ".hash_policy",
+               "is used only by lb_policy ring_hash or maglev (this cluster uses " +
+                   v1::LbPolicy_Name(cluster.lb_policy()) + ")");
+  }
+  if (cluster.panic_threshold() > 100) {
+    errors.Add(path + ".panic_threshold", std::to_string(cluster.panic_threshold()) + " must be <= 100");
+  }
+  const v1::LeastRequest& lr = cluster.least_request();
+  if (lr.choice_count() < 2) errors.Add(path + ".least_request.choice_count", "must be >= 2");
+  if (!(lr.active_request_bias() >= 0.0 && lr.active_request_bias() <= 100.0)) {
+    errors.Add(path + ".least_request.active_request_bias", "must be between 0 and 100");
+  }
+  const v1::RingHash& ring = cluster.ring_hash();
+  if (ring.minimum_ring_size() < 1) errors.Add(path + ".ring_hash.minimum_ring_size", "must be >= 1");
+  if (ring.maximum_ring_size() > 8388608) {
+    errors.Add(path + ".ring_hash.maximum_ring_size", "must be <= 8388608");
+  }
+  if (ring.minimum_ring_size() > ring.maximum_ring_size()) {
+    errors.Add(path + ".ring_hash.minimum_ring_size",
+               std::to_string(ring.minimum_ring_size()) + " must be <= maximum_ring_size (" +
+                   std::to_string(ring.maximum_ring_size()) + ")");
+  }
+  if (cluster.has_sticky_session()) {
+    const v1::StickySession& sticky = cluster.sticky_session();
+    const std::string sticky_path = path + ".sticky_session";
+    if (sticky.has_cookie() == !sticky.header().empty()) {
+      errors.Add(sticky_path, "set exactly one of cookie or header");
+    }
+    if (!sticky.header().empty()) errors.Check(sticky_path + ".header", CheckHeaderName(sticky.header()));
+    if (sticky.has_cookie()) {
+      const v1::StickyCookie& cookie = sticky.cookie();
+      if (cookie.name().empty()) {
+        errors.Add(sticky_path + ".cookie.name", "must not be empty");
+      } else {
+        errors.Check(sticky_path + ".cookie.name", CheckHeaderName(cookie.name()));
+      }
+      errors.Check(sticky_path + ".cookie.ttl", CheckNotNegative(cookie.ttl()));
+      errors.Check(sticky_path + ".cookie.path", CheckUrlPath(cookie.path()));
+      const std::string& same_site = cookie.same_site();
+      if (same_site != "Lax" && same_site != "Strict" && same_site != "None") {
+        errors.Add(sticky_path + ".cookie.same_site",
+                   Quote(same_site) + " is not Lax, Strict or None");
+      } else if (same_site == "None" && !cookie.secure()) {
+        errors.Add(sticky_path + ".cookie.same_site",
+                   "None needs secure: true (browsers drop such cookies otherwise)");
+      }
+    }
+  }
+  const v1::ClusterLimits& limits = cluster.limits();
+  errors.Check(path + ".limits.max_connections", CheckAtLeastOne(limits.max_connections()));
+  errors.Check(path + ".limits.max_pending_requests", CheckAtLeastOne(limits.max_pending_requests()));
+  errors.Check(path + ".limits.max_requests", CheckAtLeastOne(limits.max_requests()));
+  const v1::RetryBudget& budget = cluster.retry_budget();
+  if (!(budget.budget_percent() >= 0.0 && budget.budget_percent() <= 100.0)) {
+    errors.Add(path + ".retry_budget.budget_percent", "must be between 0 and 100");
+  }
 }
 
 void ValidateCluster(const v1::Cluster& cluster, const std::string& path, ErrorList& errors) {
@@ -83,6 +186,10 @@ void ValidateCluster(const v1::Cluster& cluster, const std::string& path, ErrorL
   errors.Check(path + ".pool.idle_timeout", CheckPositive(cluster.pool().idle_timeout()));
   ValidateHealthCheck(cluster.health_check(), path + ".health_check", errors);
   ValidateCircuitBreaker(cluster.circuit_breaker(), path + ".circuit_breaker", errors);
+  if (cluster.has_outlier_detection()) {
+    ValidateOutlierDetection(cluster.outlier_detection(), path + ".outlier_detection", errors);
+  }
+  ValidateLoadBalancing(cluster, path, errors);
 }
 
 }  // namespace

@@ -23,9 +23,20 @@ void ApplyListenerDefaults(v1::Listener& listener, int index) {
   if (!listener.has_drain_timeout()) *listener.mutable_drain_timeout() = ToProto(30s);
 }
 
+void ApplyRetryDefaults(v1::RetryPolicy& retry) {
+  if (retry.retry_on().empty()) retry.add_retry_on("connect-failure");
+  if (!retry.has_num_retries()) retry.set_num_retries(1);
+  if (!retry.has_backoff_base_interval()) *retry.mutable_backoff_base_interval() = ToProto(25ms);
+  if (!retry.has_backoff_max_interval())
+    *retry.mutable_backoff_max_interval() = ToProto(ToChrono(retry.backoff_base_interval()) * 10);
+  if (!retry.has_retry_buffer_limit()) retry.set_retry_buffer_limit(1048576);
+}
+
 void ApplyRouteDefaults(v1::Route& route, int index) {
   if (route.name().empty()) route.set_name("route-" + std::to_string(index));
   if (!route.has_timeout()) *route.mutable_timeout() = ToProto(15s);
+  // Absent stays absent: the implicit policy (connect failures on other endpoints) applies.
+  if (route.has_retry_policy()) ApplyRetryDefaults(*route.mutable_retry_policy());
 }
 
 void ApplyHealthCheckDefaults(v1::HealthCheck& check) {
@@ -42,6 +53,47 @@ void ApplyCircuitBreakerDefaults(v1::CircuitBreaker& breaker) {
   if (!breaker.has_failure_threshold()) breaker.set_failure_threshold(5);
   if (!breaker.has_success_threshold()) breaker.set_success_threshold(3);
   if (!breaker.has_timeout()) *breaker.mutable_timeout() = ToProto(30s);
+  if (!breaker.has_half_open_max_requests()) breaker.set_half_open_max_requests(1);
+  if (breaker.failure_on().empty()) {
+    for (const char* kind : {"connect-failure", "reset", "timeout", "5xx"}) breaker.add_failure_on(kind);
+  }
+}
+
+void ApplyOutlierDefaults(v1::OutlierDetection& outlier) {
+  if (!outlier.has_enabled()) outlier.set_enabled(true);
+  if (!outlier.has_consecutive_5xx()) outlier.set_consecutive_5xx(5);
+  if (!outlier.has_consecutive_gateway_failure()) outlier.set_consecutive_gateway_failure(5);
+  if (!outlier.has_consecutive_local_origin_failure())
+    outlier.set_consecutive_local_origin_failure(5);
+  if (!outlier.has_base_ejection_time()) *outlier.mutable_base_ejection_time() = ToProto(30s);
+  if (!outlier.has_max_ejection_time()) *outlier.mutable_max_ejection_time() = ToProto(300s);
+  if (!outlier.has_max_ejection_percent()) outlier.set_max_ejection_percent(10);
+}
+
+void ApplyLoadBalancingDefaults(v1::Cluster& cluster) {
+  v1::LeastRequest& lr = *cluster.mutable_least_request();
+  if (!lr.has_choice_count()) lr.set_choice_count(2);
+  if (!lr.has_active_request_bias()) lr.set_active_request_bias(1.0);
+  v1::RingHash& ring = *cluster.mutable_ring_hash();
+  if (!ring.has_minimum_ring_size()) ring.set_minimum_ring_size(1024);
+  if (!ring.has_maximum_ring_size()) ring.set_maximum_ring_size(8388608);
+  if (!cluster.has_panic_threshold()) cluster.set_panic_threshold(50);
+  v1::ClusterLimits& limits = *cluster.mutable_limits();
+  if (!limits.has_max_connections()) limits.set_max_connections(1024);
+  if (!limits.has_max_pending_requests()) limits.set_max_pending_requests(1024);
+  if (!limits.has_max_requests()) limits.set_max_requests(1024);
+  if (!limits.has_max_retries()) limits.set_max_retries(3);
+  v1::RetryBudget& budget = *cluster.mutable_retry_budget();
+  if (!budget.has_budget_percent()) budget.set_budget_percent(20.0);
+  if (!budget.has_min_retry_concurrency()) budget.set_min_retry_concurrency(3);
+  if (cluster.has_sticky_session() && cluster.sticky_session().has_cookie()) {
+    v1::StickyCookie& cookie = *cluster.mutable_sticky_session()->mutable_cookie();
+    if (!cookie.has_ttl()) *cookie.mutable_ttl() = ToProto(0s);
+    if (cookie.path().empty()) cookie.set_path("/");
+    if (!cookie.has_http_only()) cookie.set_http_only(true);
+    if (cookie.same_site().empty()) cookie.set_same_site("Lax");
+    if (!cookie.has_secure()) cookie.set_secure(false);
+  }
 }
 
 void ApplyClusterDefaults(v1::Cluster& cluster) {
@@ -57,6 +109,8 @@ void ApplyClusterDefaults(v1::Cluster& cluster) {
   }
   ApplyHealthCheckDefaults(*cluster.mutable_health_check());
   ApplyCircuitBreakerDefaults(*cluster.mutable_circuit_breaker());
+  if (cluster.has_outlier_detection()) ApplyOutlierDefaults(*cluster.mutable_outlier_detection());
+  ApplyLoadBalancingDefaults(cluster);
 }
 
 }  // namespace

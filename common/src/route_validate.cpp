@@ -4,6 +4,7 @@
 #include <string>
 
 #include "config_validate.h"
+#include "hermes/common/duration.h"
 #include "hermes/common/host_name.h"
 #include "validation_rules.h"
 
@@ -47,6 +48,48 @@ void ValidateHeaders(const google::protobuf::RepeatedPtrField<v1::Header>& add,
   }
 }
 
+void ValidateRetryPolicy(const v1::Route& route, const std::string& path, ErrorList& errors) {
+  const v1::RetryPolicy& retry = route.retry_policy();
+  bool status_codes = false;
+  for (int k = 0; k < retry.retry_on_size(); ++k) {
+    const std::string& on = retry.retry_on(k);
+    if (on == "retriable-status-codes") status_codes = true;
+    if (on != "connect-failure" && on != "reset" && on != "timeout" && on != "5xx" &&
+        on != "gateway-error" && on != "retriable-status-codes") {
+      errors.Add(path + ".retry_on[" + std::to_string(k) + "]",
+                 Quote(on) + " is not a retry condition (expected connect-failure, reset, timeout, "
+                             "5xx, gateway-error or retriable-status-codes)");
+    }
+  }
+  if (status_codes && retry.retriable_status_codes().empty()) {
+    errors.Add(path + ".retriable_status_codes", "must list codes when retry_on has retriable-status-codes");
+  }
+  for (int k = 0; k < retry.retriable_status_codes_size(); ++k) {
+    uint32_t code = retry.retriable_status_codes(k);
+    if (code < 100 || code > 599) {
+      errors.Add(path + ".retriable_status_codes[" + std::to_string(k) + "]",
+                 std::to_string(code) + " is not an HTTP status code (100-599)");
+    }
+  }
+  if (retry.num_retries() > 10) {
+    errors.Add(path + ".num_retries", std::to_string(retry.num_retries()) + " must be <= 10");
+  }
+  errors.Check(path + ".per_try_timeout", CheckNotNegative(retry.per_try_timeout()));
+  auto route_timeout = ToChrono(route.timeout());
+  if (route_timeout.count() > 0 && ToChrono(retry.per_try_timeout()) > route_timeout) {
+    errors.Add(path + ".per_try_timeout", FormatDuration(ToChrono(retry.per_try_timeout())) +
+                                              " must be <= the route timeout (" +
+                                              FormatDuration(route_timeout) + ")");
+  }
+  errors.Check(path + ".backoff_base_interval", CheckPositive(retry.backoff_base_interval()));
+  if (ToChrono(retry.backoff_max_interval()) < ToChrono(retry.backoff_base_interval())) {
+    errors.Add(path + ".backoff_max_interval",
+               FormatDuration(ToChrono(retry.backoff_max_interval())) +
+                   " must be >= backoff_base_interval (" +
+                   FormatDuration(ToChrono(retry.backoff_base_interval())) + ")");
+  }
+}
+
 std::string ClusterNames(const v1::Config& config) {
   if (config.clusters().empty()) return "no clusters are defined";
   std::string names;
@@ -85,6 +128,7 @@ std::vector<ConfigError> ValidateRoutes(const v1::Config& config) {
                     path + ".response_headers_to_add", path + ".response_headers_to_remove",
                     errors);
     errors.Check(path + ".timeout", CheckNotNegative(route.timeout()));
+    if (route.has_retry_policy()) ValidateRetryPolicy(route, path + ".retry_policy", errors);
   }
   return std::move(errors).Take();
 }

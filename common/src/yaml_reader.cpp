@@ -132,6 +132,14 @@ class MessageReader {
         Fail(key, path, UnknownKey(name, *message.GetDescriptor()));
         continue;
       }
+      if (const auto* oneof = field->containing_oneof()) {
+        const FieldDescriptor* set = message.GetReflection()->GetOneofFieldDescriptor(message, oneof);
+        if (set != nullptr && set != field) {
+          Fail(key, field_path,
+               "'" + name + "' and '" + set->name() + "' are alternatives: set only one");
+          continue;
+        }
+      }
       // A block map or list starts at its first entry, a line below its key: the key is the
       // place a reader looks for it.
       Record(value.IsScalar() ? value.Mark() : key.Mark(), field_path);

@@ -89,7 +89,7 @@ AdminResponse Circuits(const Snapshot& snap) {
       first = false;
       AppendJsonString(r.body, e.address);
       r.body += ":\"";
-      r.body += BreakerName(e.state->breaker.load());
+      r.body += BreakerName(e.state->breaker.State(c->breaker, std::chrono::steady_clock::now()));
       r.body += "\"";
     }
   }

@@ -201,6 +201,7 @@ void WriteResponseHead(std::string& out, const ResponseHeader& res, const Route&
     AppendField(out, name, f.value());
   }
   for (const auto& h : route.response_headers_to_add) AppendField(out, h.name, h.value);
+  out.append(fwd.extra_fields);
   if (fwd.upgrade) {
     out.append("Connection: upgrade\r\n");
   } else if (fwd.close) {
@@ -213,14 +214,15 @@ void WriteResponseHead(std::string& out, const ResponseHeader& res, const Route&
 }
 
 void WriteLocalResponse(std::string& out, unsigned status, std::string_view body, bool close,
-                        bool head_request) {
+                        bool head_request, std::string_view extra_fields) {
   out.append("HTTP/1.1 ");
   AppendNumber(out, status);
   out.append(" ")
       .append(beast_http::obsolete_reason(static_cast<beast_http::status>(status)))
       .append("\r\nServer: hermes\r\nContent-Type: text/plain\r\nContent-Length: ");
   AppendNumber(out, body.size() + 1);
-  out.append(close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n");
+  out.append("\r\n").append(extra_fields);
+  out.append(close ? "Connection: close\r\n\r\n" : "\r\n");
   if (!head_request) out.append(body).append("\n");
 }
 

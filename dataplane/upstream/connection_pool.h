@@ -18,7 +18,14 @@ using Clock = std::chrono::steady_clock;
 
 struct Connection {
   explicit Connection(const Executor& ex) : socket(ex) {}
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() {
+    if (cluster) cluster->limits.connections.Release();
+  }
   Socket socket;
+  // Set when the connection counts against its cluster's max_connections (released on close).
+  std::shared_ptr<ClusterState> cluster;
   boost::beast::flat_buffer buffer;  // lives as long as the connection: leftovers belong to it
   Clock::time_point idle_since{};
   uint64_t requests = 0;
