@@ -479,7 +479,9 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
     // and the cluster's retry budget allows it.
     bool replayable = !has_body || replay_ready_ || (attempt == Attempt::kFailed && !failure_.body_used);
     if (retriable && replayable && retries < retry.num_retries && now < route_deadline) {
-      bool allowed = retry.implicit && failure_.kind == resilience::AttemptFailure::kConnectFailure;
+      // A request that never reached an upstream adds no load when sent elsewhere: only retries
+      // of requests an upstream saw take a slot of the retry budget.
+      bool allowed = attempt == Attempt::kFailed && !failure_.reached;
       if (!allowed && !retry_slot) {
         retry_slot = cs.retries.TryAcquire(cluster.retry_budget, cs.limits.requests.value(),
                                            cluster.limits.max_retries);
@@ -535,7 +537,7 @@ void DownstreamSession::RecordOutlier(const Cluster& cluster, const Endpoint& ep
   if (!cluster.outlier.enabled) return;
   ClusterState& cs = *cluster.state;
   if (ep.state->outlier.OnResult(cluster.outlier, result, cs.outlier, cluster.endpoints.size(), now))
-    cs.availability_epoch.fetch_add(1, std::memory_order_relaxed);
+    cs.availability_epoch.fetch_add(1, std::memory_order_release);
 }
 
 bool DownstreamSession::Tried(size_t index) const {

@@ -130,7 +130,7 @@ void ReturnEjectedEndpoints(const Snapshot& snapshot, std::chrono::steady_clock:
     if (!cluster->outlier.enabled) continue;  // Sweep also forgives old ejections over time
     for (const auto& ep : cluster->endpoints) {
       if (ep.state->outlier.Sweep(cluster->state->outlier, now))
-        cluster->state->availability_epoch.fetch_add(1, std::memory_order_relaxed);
+        cluster->state->availability_epoch.fetch_add(1, std::memory_order_release);
     }
   }
 }

@@ -46,7 +46,7 @@ AdminResponse Health(const Snapshot& snap) {
   for (const auto& c : snap.clusters) {
     for (const auto& e : c->endpoints) {
       ++total;
-      healthy += e.state->healthy.load(std::memory_order_relaxed);
+      healthy += Available(*e.state);
     }
   }
   const char* status = healthy == total ? "healthy" : healthy == 0 ? "unhealthy" : "degraded";
@@ -70,7 +70,14 @@ AdminResponse Backends(const Snapshot& snap) {
       r.body += ",\"cluster\":";
       AppendJsonString(r.body, c->name);
       r.body += ",\"healthy\":";
-      r.body += e.state->healthy.load() ? "true" : "false";
+      // healthy: what the balancer uses (health checks and outlier ejection together).
+      r.body += Available(*e.state) ? "true" : "false";
+      r.body += ",\"ejected\":";
+      r.body += e.state->outlier.ejected() ? "true" : "false";
+      r.body += ",\"times_ejected\":" + std::to_string(e.state->outlier.times_ejected());
+      r.body += ",\"circuit\":\"";
+      r.body += BreakerName(e.state->breaker.State(c->breaker, std::chrono::steady_clock::now()));
+      r.body += "\"";
       r.body += ",\"connections\":" + std::to_string(e.state->active_requests.load());
       r.body += ",\"weight\":" + std::to_string(e.weight) + "}";
     }
@@ -147,6 +154,13 @@ void WriteTraffic(PrometheusWriter& w, Server& server, bool routes) {
   counter("upstream_timeouts_total", "Connect or response timeouts.", &TrafficShard::upstream_timeouts);
   counter("pool_reused_total", "Requests sent on a kept-alive upstream connection.", &TrafficShard::pool_reused);
   counter("pool_created_total", "Upstream connections opened.", &TrafficShard::pool_created);
+  counter("upstream_retries_total", "Tries after the first.", &TrafficShard::upstream_retries);
+  counter("upstream_retry_overflow_total", "Retries refused by the retry budget or max_retries.",
+          &TrafficShard::upstream_retry_overflow);
+  counter("upstream_overflow_total", "Requests refused by a cluster limit (503, x-hermes-overloaded).",
+          &TrafficShard::upstream_overflow);
+  counter("breaker_rejections_total", "Endpoint picks skipped because the endpoint's breaker was open.",
+          &TrafficShard::breaker_rejections);
 }
 
 AdminResponse Metrics(Server& server, const Snapshot& snap) {
@@ -182,6 +196,19 @@ AdminResponse Metrics(Server& server, const Snapshot& snap) {
     for (const auto& e : c->endpoints)
       w.Sample("hermes_endpoint_healthy", {{"cluster", c->name}, {"endpoint", e.address}},
                static_cast<int64_t>(e.state->healthy.load()));
+  }
+  w.Family("hermes_endpoint_ejected", "gauge", "1 while outlier detection ejects the endpoint.");
+  for (const auto& c : snap.clusters) {
+    for (const auto& e : c->endpoints)
+      w.Sample("hermes_endpoint_ejected", {{"cluster", c->name}, {"endpoint", e.address}},
+               static_cast<int64_t>(e.state->outlier.ejected()));
+  }
+  w.Family("hermes_endpoint_circuit_state", "gauge", "Breaker state: 0 closed, 1 open, 2 half-open.");
+  auto now = std::chrono::steady_clock::now();
+  for (const auto& c : snap.clusters) {
+    for (const auto& e : c->endpoints)
+      w.Sample("hermes_endpoint_circuit_state", {{"cluster", c->name}, {"endpoint", e.address}},
+               static_cast<int64_t>(e.state->breaker.State(c->breaker, now)));
   }
   AdminResponse r;
   r.content_type = "text/plain; version=0.0.4";

@@ -23,10 +23,10 @@ struct Ring {
 };
 
 // Points per unit of weight: the smallest power of two that makes the ring at least
-// ring_min_size. Envoy scales by normalized weight instead, so removing one of ten endpoints
-// gives each survivor ~10% more points, and those new points take keys from other survivors
-// (about 18% of keys moved in all, measured); a power of two rarely changes with membership, so
-// only the removed endpoint's keys move. Past ring_max_size, a fractional scale.
+// ring_min_size, so the scale rarely changes with membership and removing an endpoint moves only
+// its own keys. Envoy scales by normalized weight instead: removing one of ten endpoints gives
+// each survivor ~10% more points, which take keys from other survivors (16.5% of 10,000 keys
+// moved with the 1024 minimum, measured, against 11% here). Past ring_max_size, a fractional scale.
 double PointsPerWeight(uint64_t total_weight, uint64_t min_size, uint64_t max_size) {
   min_size = std::max<uint64_t>(min_size, 1);
   max_size = std::max(max_size, min_size);

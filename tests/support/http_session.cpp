@@ -69,6 +69,8 @@ void HttpSession::OnHead(error_code ec, std::size_t) {
   const auto& request = parser_->get();
   worker_.log().RecordHead(worker_.index(), request);
   route_ = MatchRoute(request.target());
+  if (unsigned forced = worker_.log().forced_status.load(); forced != 0 && route_.kind != RouteKind::kHealth)
+    route_ = Route{RouteKind::kStatus, forced};
   version_ = request.version();
   keep_alive_ = request.keep_alive();
   head_only_ = request.method() == http::verb::head;

@@ -23,6 +23,8 @@ class RequestLog {
   void RecordBodyBytes(int worker, uint64_t bytes);
 
   uint64_t requests_seen() const;
+  // Non-zero: every request but /health is answered with this status.
+  std::atomic<unsigned> forced_status{0};
   uint64_t connections_accepted() const;
   std::optional<RecordedRequest> last_request() const;
 

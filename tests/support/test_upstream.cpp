@@ -52,6 +52,8 @@ std::string TestUpstream::address() const {
 
 uint64_t TestUpstream::requests_seen() const { return state_->log.requests_seen(); }
 
+void TestUpstream::set_forced_status(unsigned status) { state_->log.forced_status.store(status); }
+
 uint64_t TestUpstream::connections_accepted() const { return state_->log.connections_accepted(); }
 
 std::optional<RecordedRequest> TestUpstream::last_request() const {

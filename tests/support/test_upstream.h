@@ -38,6 +38,8 @@ class TestUpstream {
   uint64_t requests_seen() const;
   uint64_t connections_accepted() const;
   std::optional<RecordedRequest> last_request() const;
+  // Non-zero: answer every request (but /health) with this status; 0: behave normally again.
+  void set_forced_status(unsigned status);
   void stop();
 
  private:
