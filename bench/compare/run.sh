@@ -158,7 +158,7 @@ wait_http() {  # wait_http PORT PID TIMEOUT_S -> 0 once GET / answers 200
 
 # ------------------------------------------------------------------ build
 need_hermes=0
-for p in $PROXIES; do [[ $p == hermes ]] && need_hermes=1; done
+for p in $PROXIES; do [[ $p == hermes* ]] && need_hermes=1; done
 if [[ -z "${SKIP_BUILD:-}" ]] && { (( need_hermes )) || [[ $UPSTREAM != stub ]]; } &&
    pgrep -f "ninja.*build/release|cmake --build.*release" >/dev/null 2>&1; then
   log "another build of build/release is running: not building, using the binaries as they are"
@@ -233,10 +233,10 @@ log "upstream on 127.0.0.1:$UPORT ($UPSTREAM_DESC)"
 declare -A PORT PID SERVE_PIDS
 : >"$TMP/failed.tsv"
 
-start_hermes() {
-  local d=$TMP/hermes port=$1 aport
-  mkdir -p "$d"
-  next_port; aport=$NEXT_PORT
+# `hermes` runs as a user would: circuit breakers on (the default) and outlier detection on.
+# `hermes-bare` (opt-in: PROXIES="hermes hermes-bare") has both off, to measure what they cost.
+write_hermes_config() {
+  local d=$1 port=$2 aport=$3 resilience=$4
   cat >"$d/hermes.yaml" <<EOF
 listeners:
   - { name: main, address: "127.0.0.1:$port", idle_timeout: 300s, max_connections: 20000 }
@@ -246,14 +246,31 @@ clusters:
     endpoints: [ { address: "127.0.0.1:$UPORT" } ]
     pool: { max_idle_per_endpoint: 1024 }
     health_check: { enabled: false }
+    limits: { max_connections: 20000, max_pending_requests: 20000, max_requests: 20000 }
+$resilience
 routes:
   - { name: all, cluster: up }
 EOF
+}
+
+run_hermes() {
+  local name=$1 port=$2 resilience=$3 d=$TMP/$1 aport
+  mkdir -p "$d"
+  next_port; aport=$NEXT_PORT
+  write_hermes_config "$d" "$port" "$aport" "$resilience"
   [[ -x $HERMES_BIN ]] || { echo "binary $HERMES_BIN missing" >"$d/stderr.log"; return 1; }
   if ! timeout 10 "$HERMES_BIN" --validate -config "$d/hermes.yaml" >"$d/stderr.log" 2>&1 </dev/null; then
     return 1
   fi
   "${PIN_PROXY[@]}" "$HERMES_BIN" -config "$d/hermes.yaml" --workers 1 --log-level warn >"$d/stdout.log" 2>"$d/stderr.log" &
+}
+
+start_hermes() {
+  run_hermes hermes "$1" "    outlier_detection: { consecutive_5xx: 5 }"
+}
+
+start_hermes-bare() {
+  run_hermes hermes-bare "$1" "    circuit_breaker: { enabled: false }"
 }
 
 start_nginx() {
@@ -356,7 +373,7 @@ EOF
 
 version_of() {
   case $1 in
-    hermes)  local v=""
+    hermes|hermes-bare)  local v=""
              [[ -x $HERMES_BIN ]] && v=$(timeout 2 "$HERMES_BIN" --version 2>&1 </dev/null | head -n1)
              v=${v#hermes }
              echo "${v:-?} (git $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet HEAD -- dataplane common 2>/dev/null || echo '+uncommitted changes'))" ;;
@@ -370,7 +387,7 @@ RUNNING=()
 STARTING=()
 ORDER=""  # the proxies asked for, valid and de-duplicated: the rows of the report
 for p in $PROXIES; do  # start them all, then wait for each (faster than one by one)
-  case $p in hermes|nginx|haproxy|caddy) ;; *) log "unknown proxy '$p' (skipped)"; continue ;; esac
+  case $p in hermes|hermes-bare|nginx|haproxy|caddy) ;; *) log "unknown proxy '$p' (skipped)"; continue ;; esac
   [[ -n ${PORT[$p]:-} ]] && continue  # listed twice
   next_port; PORT[$p]=$NEXT_PORT
   ORDER+="$p "
