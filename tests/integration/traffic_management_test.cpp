@@ -149,6 +149,37 @@ TEST_F(TrafficManagementTest, KilledUpstreamUnderLoadCostsClientsNothingWithRetr
   EXPECT_EQ(ok.load(), 600);
 }
 
+TEST_F(TrafficManagementTest, PerTryTimeoutEndsEachTryAndTheLastOneAnswers504) {
+  StartProxy(2, "",
+             "timeout: 5s, retry_policy: { retry_on: [timeout], num_retries: 1, "
+             "per_try_timeout: 200ms, backoff_base_interval: 1ms }");
+  HttpConnection client(proxy_->port(), 3s);
+  auto response = client.Request(Get("/delay/2000"));
+  ASSERT_TRUE(response);
+  // Without per-try timeouts the first try would have waited out the delay and answered 200.
+  EXPECT_EQ(response->result_int(), 504u);
+  EXPECT_EQ(upstreams_[0]->requests_seen(), 1u);  // one try each
+  EXPECT_EQ(upstreams_[1]->requests_seen(), 1u);
+}
+
+TEST_F(TrafficManagementTest, RetriesStopAtTheClustersMaxRetries) {
+  StartProxy(2,
+             "    circuit_breaker: { enabled: false }\n"
+             "    limits: { max_retries: 0 }\n"
+             "    retry_budget: { min_retry_concurrency: 0, budget_percent: 0 }\n",
+             "retry_policy: { retry_on: [5xx], num_retries: 2, backoff_base_interval: 1ms }");
+  upstreams_[0]->set_forced_status(503);
+  HttpConnection client(proxy_->port());
+  int unavailable = 0;
+  for (int i = 0; i < 4; ++i) {
+    auto response = client.Request(Get("/"));
+    ASSERT_TRUE(response);
+    if (response->result_int() == 503) ++unavailable;
+  }
+  EXPECT_EQ(unavailable, 2);  // the failing endpoint's answers, not retried
+  EXPECT_EQ(upstreams_[1]->requests_seen(), 2u);
+}
+
 TEST_F(TrafficManagementTest, ConnectFailureIsRetriedOnAnotherEndpointWithoutAPolicy) {
   upstreams_[0]->stop();
   StartProxy(2, "    circuit_breaker: { enabled: false }\n");
