@@ -187,6 +187,8 @@ bool DownstreamSession::RefreshSnapshot() {
   const SnapshotPtr& current = w_.snapshot();
   if (!current) return false;
   if (current != snap_) {
+    // A config without any listener (a managed proxy before its first config): nothing serves.
+    if (current->listeners.empty()) return false;
     snap_ = current;
     settings_ = snap_->FindListener(listener_);
     if (!settings_) settings_ = &snap_->listeners.front();

@@ -5,9 +5,88 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fstream>
+
+#include "dataplane/discovery/discovery_client.h"
 #include "dataplane/options.h"
 #include "dataplane/server.h"
 #include "hermes/common/config.h"
+
+namespace {
+
+using namespace hermes;
+
+// --listen and --admin-listen win over what the control plane pushes, so that several proxies
+// can share one machine.
+void ApplyOverrides(const dataplane::Options& opts, v1::Config& config) {
+  if (!opts.listen.empty()) {
+    if (config.listeners().empty()) config.add_listeners();
+    while (config.listeners_size() > 1) config.mutable_listeners()->RemoveLast();
+    config.mutable_listeners(0)->set_address(opts.listen);
+  }
+  if (!opts.admin_listen.empty()) config.mutable_admin()->set_address(opts.admin_listen);
+}
+
+int RunManaged(const dataplane::Options& opts, unsigned workers) {
+  dataplane::DiscoveryClientOptions co;
+  co.server = opts.control_plane;
+  co.node.set_id(opts.node_id);
+  co.node.set_group(opts.group);
+  for (const auto& [k, v] : opts.labels) (*co.node.mutable_labels())[k] = v;
+  co.node.set_build_version(HERMES_VERSION);
+  co.cache_dir = opts.cache_dir;
+  if (!opts.token_file.empty()) {
+    std::ifstream in(opts.token_file);
+    if (!in || !std::getline(in, co.token) || co.token.empty()) {
+      std::cerr << "hermes: --token-file " << opts.token_file << ": cannot read a token from it\n";
+      return 1;
+    }
+  }
+
+  dataplane::ServerOptions so;
+  so.workers = workers;
+  so.handle_signals = true;
+  dataplane::Server server(so);
+  auto apply = [&](const v1::Config& pushed) {
+    v1::Config config = pushed;
+    config::ApplyDefaults(config);
+    ApplyOverrides(opts, config);
+    std::vector<std::string> errors;
+    for (const auto& e : config::Validate(config)) errors.push_back(e.ToString());
+    if (errors.empty()) errors = server.Apply(config);
+    if (errors.empty()) spdlog::info("applied the config pushed by {}", opts.control_plane);
+    return errors;
+  };
+  dataplane::DiscoveryClient client(co, apply);
+
+  // Serve the cached last good config at once; with none, listen with no routes (404) until
+  // the control plane pushes one.
+  std::string cache_error;
+  std::optional<v1::Config> initial = client.LoadCache(&cache_error);
+  if (!cache_error.empty()) spdlog::warn("{}", cache_error);
+  if (initial) spdlog::info("serving the cached config from {} until the control plane answers", opts.cache_dir);
+  v1::Config config = initial.value_or(v1::Config{});
+  config::ApplyDefaults(config);
+  // Before the first config, bind only what the command line names (not the default :8080).
+  if (!initial && opts.listen.empty()) config.clear_listeners();
+  ApplyOverrides(opts, config);
+  auto errors = server.Start(config);
+  if (!errors.empty()) {
+    for (const auto& e : errors) std::cerr << "hermes: " << e << "\n";
+    return 1;
+  }
+  for (const auto& l : server.snapshot()->listeners)
+    spdlog::info("listener {} on {} (port {})", l.name, l.address, server.ListenerPort(l.name));
+  if (server.AdminPort()) spdlog::info("admin on port {}", server.AdminPort());
+  spdlog::info("hermes {} managed by {} as node {}", HERMES_VERSION, opts.control_plane, opts.node_id);
+  client.Start();
+  server.Wait();
+  client.Stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace hermes;
@@ -26,6 +105,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   spdlog::set_level(spdlog::level::from_str(opts.log_level));
+  std::signal(SIGPIPE, SIG_IGN);
+  unsigned workers = opts.workers ? opts.workers : std::max(1u, std::thread::hardware_concurrency());
+  if (!opts.control_plane.empty()) return RunManaged(opts, workers);
 
   auto loaded = config::LoadConfigFile(opts.config_path);
   if (!loaded.ok()) {
@@ -47,7 +129,7 @@ int main(int argc, char** argv) {
 
   dataplane::ServerOptions so;
   so.config_path = opts.config_path;
-  so.workers = opts.workers ? opts.workers : std::max(1u, std::thread::hardware_concurrency());
+  so.workers = workers;
   so.handle_signals = true;
   dataplane::Server server(so);
   auto errors = server.Start(loaded.config);

@@ -6,16 +6,26 @@ namespace hermes::dataplane {
 
 std::string UsageText() {
   return R"(usage: hermes -config FILE [--workers N] [--log-level LEVEL]
+       hermes --control-plane HOST:PORT --node-id ID [--group G] [--label k=v]...
+              [--cache-dir DIR] [--listen ADDR] [--admin-listen ADDR] [--token-file FILE]
        hermes --validate -config FILE
        hermes --version | --help
 
 Runs the Hermes reverse proxy from a YAML config file (the native format or the
-original Hermes format).
+original Hermes format), or managed by hermes-controlplane, which pushes its config.
 
   -config, --config FILE   config file to serve (re-read on SIGHUP and POST /reload)
   --validate               check the config, print every error with its field path, exit
   --workers N              worker threads (default: number of cores)
   --log-level LEVEL        trace, debug, info, warn, error (default info)
+  --control-plane ADDR     managed mode: take config from hermes-controlplane at ADDR
+  --node-id ID             this proxy's id in the fleet (managed mode; required)
+  --group G                its group
+  --label k=v              a label for rollout selectors (repeatable)
+  --cache-dir DIR          last good config kept here (default ./hermes-cache)
+  --listen ADDR            serve here whatever listener address is pushed
+  --admin-listen ADDR      admin listener here whatever address is pushed
+  --token-file FILE        bearer token for the control plane
   --version                print the version
   --help                   this text
 )";
@@ -68,12 +78,48 @@ ParsedOptions ParseOptions(const std::vector<std::string>& args) {
         return p;
       }
       o.log_level = value;
+    } else if (a == "--control-plane") {
+      if (!take("--control-plane")) return p;
+      o.control_plane = value;
+    } else if (a == "--node-id") {
+      if (!take("--node-id")) return p;
+      o.node_id = value;
+    } else if (a == "--group") {
+      if (!take("--group")) return p;
+      o.group = value;
+    } else if (a == "--label") {
+      if (!take("--label")) return p;
+      auto eq = value.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        p.error = "--label: \"" + value + "\" is not key=value";
+        return p;
+      }
+      o.labels.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+    } else if (a == "--cache-dir") {
+      if (!take("--cache-dir")) return p;
+      o.cache_dir = value;
+    } else if (a == "--listen") {
+      if (!take("--listen")) return p;
+      o.listen = value;
+    } else if (a == "--admin-listen") {
+      if (!take("--admin-listen")) return p;
+      o.admin_listen = value;
+    } else if (a == "--token-file") {
+      if (!take("--token-file")) return p;
+      o.token_file = value;
     } else {
       p.error = "unknown argument \"" + args[i] + "\"";
       return p;
     }
   }
-  if (!o.show_help && !o.show_version && o.config_path.empty()) p.error = "missing -config FILE";
+  if (o.show_help || o.show_version) return p;
+  if (!o.control_plane.empty()) {
+    if (!o.config_path.empty()) p.error = "-config and --control-plane exclude each other";
+    else if (o.node_id.empty()) p.error = "--control-plane needs --node-id ID";
+    else if (o.validate) p.error = "--validate needs -config FILE";
+    return p;
+  }
+  if (o.config_path.empty()) p.error = "missing -config FILE (or --control-plane HOST:PORT)";
   return p;
 }
 

@@ -15,6 +15,15 @@ struct Options {
   bool show_help = false;
   unsigned workers = 0;  // 0 = number of cores
   std::string log_level = "info";
+  // Managed mode (--control-plane): config comes from hermes-controlplane.
+  std::string control_plane;  // "host:port"
+  std::string node_id;
+  std::string group;
+  std::vector<std::pair<std::string, std::string>> labels;
+  std::string cache_dir = "./hermes-cache";
+  std::string listen;        // overrides the pushed listener address ("" = as pushed)
+  std::string admin_listen;  // overrides the pushed admin address
+  std::string token_file;
 };
 
 struct ParsedOptions {

@@ -1,0 +1,89 @@
+#include "hermes/common/resources.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+namespace hermes::discovery {
+namespace {
+
+std::string Serialize(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  m.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return out;
+}
+
+void Seal(v1::Resource& r) {
+  v1::Resource copy = r;
+  copy.clear_version();
+  r.set_version(ContentHash(Serialize(copy)));
+}
+
+void SortByName(std::vector<v1::Resource>& resources) {
+  std::sort(resources.begin(), resources.end(),
+            [](const v1::Resource& a, const v1::Resource& b) { return a.name() < b.name(); });
+}
+
+}  // namespace
+
+std::string ContentHash(const std::string& bytes) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+std::string SetVersion(const std::vector<v1::Resource>& resources) {
+  std::string all;
+  for (const auto& r : resources) all.append(r.name()).append("=").append(r.version()).append(";");
+  return ContentHash(all);
+}
+
+ResourceSet BuildResources(const v1::Config& config) {
+  ResourceSet set;
+  auto& clusters = set.by_type[TypeIndex(v1::CLUSTERS)].resources;
+  auto& endpoints = set.by_type[TypeIndex(v1::ENDPOINTS)].resources;
+  for (const v1::Cluster& c : config.clusters()) {
+    v1::Resource cluster;
+    cluster.set_name(c.name());
+    *cluster.mutable_cluster() = c;
+    cluster.mutable_cluster()->clear_endpoints();
+    Seal(cluster);
+    clusters.push_back(std::move(cluster));
+
+    v1::Resource eps;
+    eps.set_name(c.name());
+    eps.mutable_endpoints()->set_cluster(c.name());
+    *eps.mutable_endpoints()->mutable_endpoints() = c.endpoints();
+    Seal(eps);
+    endpoints.push_back(std::move(eps));
+  }
+  SortByName(clusters);
+  SortByName(endpoints);
+
+  v1::Resource routes;
+  routes.set_name("routes");
+  *routes.mutable_routes()->mutable_routes() = config.routes();
+  Seal(routes);
+  set.by_type[TypeIndex(v1::ROUTES)].resources.push_back(std::move(routes));
+
+  v1::Resource listeners;
+  listeners.set_name("listeners");
+  *listeners.mutable_listeners()->mutable_listeners() = config.listeners();
+  *listeners.mutable_listeners()->mutable_admin() = config.admin();
+  Seal(listeners);
+  set.by_type[TypeIndex(v1::LISTENERS)].resources.push_back(std::move(listeners));
+  return set;
+}
+
+}  // namespace hermes::discovery

@@ -1,0 +1,239 @@
+#include "controlplane/discovery/discovery_server.h"
+
+#include <deque>
+
+#include "controlplane/store/config_store.h"
+
+namespace hermes::controlplane {
+namespace {
+
+const char* TypeName(v1::ResourceType t) {
+  switch (t) {
+    case v1::CLUSTERS:
+      return "clusters";
+    case v1::ENDPOINTS:
+      return "endpoints";
+    case v1::ROUTES:
+      return "routes";
+    case v1::LISTENERS:
+      return "listeners";
+    default:
+      return "unknown";
+  }
+}
+
+}  // namespace
+
+// One proxy's stream. gRPC calls OnReadDone/OnWriteDone/OnDone on its threads; Publish() calls
+// Push() from the publisher's thread: mu_ orders them. One write in flight at a time, the rest
+// queued (at most one response per type is outstanding anyway).
+class DiscoveryServer::Reactor final
+    : public grpc::ServerBidiReactor<v1::DiscoveryRequest, v1::DiscoveryResponse> {
+ public:
+  Reactor(DiscoveryServer& server, grpc::CallbackServerContext* context) : server_(server) {
+    status_.peer = context->peer();
+    status_.connected_since = status_.last_seen = std::chrono::system_clock::now();
+    status_.connected = true;
+    if (!server_.token_.empty()) {
+      auto it = context->client_metadata().find("authorization");
+      std::string expected = "Bearer " + server_.token_;
+      if (it == context->client_metadata().end() ||
+          std::string_view(it->second.data(), it->second.size()) != expected) {
+        finished_ = true;
+        Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                            "missing or wrong bearer token (hermes --token-file)"));
+        return;
+      }
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      std::lock_guard lock(mu_);
+      Close(grpc::Status::OK);
+      return;
+    }
+    if (!registered_) {
+      // Only this read path touches the reactor before it is registered; no lock is held while
+      // the server's is taken (lock order: server, then reactor).
+      if (request_.node().id().empty()) {
+        std::lock_guard lock(mu_);
+        Close(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                           "the first request of a stream must carry node.id"));
+        return;
+      }
+      {
+        std::lock_guard lock(mu_);
+        status_.node = request_.node();
+      }
+      registered_ = true;
+      server_.Register(this);
+    }
+    std::vector<std::pair<std::string, std::optional<NackRecord>>> to_record;
+    {
+      std::lock_guard lock(mu_);
+      status_.last_seen = std::chrono::system_clock::now();
+      StreamState::RequestOutcome o = state_.OnRequest(request_);
+      if (o.nack) {
+        status_.last_nack = o.nack;
+        status_.last_nack_at = status_.last_seen;
+        to_record.emplace_back(TypeName(o.nack->type), o.nack);
+      } else if (o.acked_version && desired_ &&
+                 *o.acked_version == SetVersion(desired_->of(request_.type()).resources)) {
+        to_record.emplace_back(TypeName(request_.type()), std::nullopt);
+      }
+      Enqueue(std::move(o.send));
+      Refresh();
+    }
+    Record(to_record);
+    StartRead(&request_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mu_);
+    writing_ = false;
+    if (!ok) {
+      Close(grpc::Status::OK);
+      return;
+    }
+    queue_.pop_front();
+    WriteNext();
+  }
+
+  void OnDone() override {
+    if (registered_) server_.Unregister(this);
+    delete this;
+  }
+
+  // From Publish() (the server's mu_ held) and Register(). An older config than the one it has
+  // (a Register racing a Publish) is ignored: versions only grow.
+  void SetDesired(std::shared_ptr<const ResourceSet> desired) {
+    std::lock_guard lock(mu_);
+    if (finished_ || !desired) return;
+    if (desired_ && desired->config_version < desired_->config_version) return;
+    desired_ = std::move(desired);
+    status_.config_version = desired_->config_version;
+    Enqueue(state_.SetDesired(*desired_));
+    Refresh();
+  }
+
+  StreamStatus Status() const {
+    std::lock_guard lock(mu_);
+    return status_;
+  }
+
+ private:
+  void Enqueue(std::vector<v1::DiscoveryResponse> responses) {
+    for (auto& r : responses) queue_.push_back(std::move(r));
+    WriteNext();
+  }
+
+  void WriteNext() {
+    if (writing_ || finished_ || queue_.empty()) return;
+    writing_ = true;
+    StartWrite(&queue_.front());
+  }
+
+  void Close(grpc::Status status) {
+    if (finished_) return;
+    finished_ = true;
+    status_.connected = false;
+    Finish(std::move(status));
+  }
+
+  void Refresh() {
+    status_.in_sync = state_.InSync();
+    for (v1::ResourceType t : kTypeOrder) {
+      status_.acked[t] = state_.acked_version(t);
+      status_.pending[t] = state_.pending(t);
+    }
+  }
+
+  void Record(const std::vector<std::pair<std::string, std::optional<NackRecord>>>& events) {
+    if (!server_.store_ || events.empty()) return;
+    for (const auto& [type, nack] : events) {
+      if (nack) {
+        (void)server_.store_->RecordNack(status_.node.id(), type, status_.config_version, nack->error);
+      } else {
+        (void)server_.store_->RecordAck(status_.node.id(), type, status_.config_version);
+      }
+    }
+  }
+
+  DiscoveryServer& server_;
+  mutable std::mutex mu_;
+  v1::DiscoveryRequest request_;
+  StreamState state_;
+  std::shared_ptr<const ResourceSet> desired_;
+  std::deque<v1::DiscoveryResponse> queue_;  // front is being written while writing_
+  bool writing_ = false;
+  bool finished_ = false;
+  bool registered_ = false;
+  StreamStatus status_;
+
+  friend class DiscoveryServer;
+};
+
+DiscoveryServer::DiscoveryServer(ConfigStore* store, std::string token)
+    : store_(store), token_(std::move(token)) {}
+
+DiscoveryServer::~DiscoveryServer() = default;
+
+grpc::ServerBidiReactor<v1::DiscoveryRequest, v1::DiscoveryResponse>* DiscoveryServer::Stream(
+    grpc::CallbackServerContext* context) {
+  return new Reactor(*this, context);
+}
+
+void DiscoveryServer::Register(Reactor* r) {
+  std::shared_ptr<const ResourceSet> desired;
+  StreamStatus status = r->Status();
+  {
+    std::lock_guard lock(mu_);
+    streams_.insert(r);
+    gone_.erase(status.node.id());
+    desired = desired_;
+  }
+  if (desired) r->SetDesired(std::move(desired));
+  if (store_) {
+    NodeRecord node;
+    node.id = status.node.id();
+    node.group = status.node.group();
+    for (const auto& [k, v] : status.node.labels()) node.labels[k] = v;
+    node.address = status.peer;
+    node.connected_since = status.connected_since;
+    node.last_seen = status.last_seen;
+    (void)store_->UpsertNode(node);
+  }
+}
+
+void DiscoveryServer::Unregister(Reactor* r) {
+  std::lock_guard lock(mu_);
+  streams_.erase(r);
+  StreamStatus s = r->Status();
+  s.connected = false;
+  if (!s.node.id().empty()) gone_[s.node.id()] = std::move(s);
+}
+
+void DiscoveryServer::Publish(int64_t version, const v1::Config& config) {
+  auto desired = std::make_shared<ResourceSet>(BuildResources(config));
+  desired->config_version = version;
+  std::lock_guard lock(mu_);
+  desired_ = desired;
+  for (Reactor* r : streams_) r->SetDesired(desired_);
+}
+
+std::vector<StreamStatus> DiscoveryServer::Proxies() const {
+  std::lock_guard lock(mu_);
+  std::vector<StreamStatus> out;
+  for (const Reactor* r : streams_) out.push_back(r->Status());
+  for (const auto& [_, s] : gone_) out.push_back(s);
+  return out;
+}
+
+size_t DiscoveryServer::connected() const {
+  std::lock_guard lock(mu_);
+  return streams_.size();
+}
+
+}  // namespace hermes::controlplane

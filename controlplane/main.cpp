@@ -1,0 +1,158 @@
+// hermes-controlplane: config store (SQLite), discovery server and admin API. Parses flags and
+// wires the pieces together.
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "controlplane/admin/admin_service.h"
+#include "controlplane/discovery/discovery_server.h"
+#include "controlplane/store/sqlite_config_store.h"
+#include "hermes/common/address.h"
+#include "hermes/common/clock.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: hermes-controlplane [--listen ADDR] [--db FILE] [--token-file FILE]
+                          [--log-level LEVEL]
+       hermes-controlplane --version | --help
+
+Stores config versions in an embedded SQLite file and streams them to every connected hermes
+proxy (--control-plane); hermesctl drives it.
+
+  --listen ADDR        gRPC for proxies and hermesctl (default 127.0.0.1:9090; ":9090" for all
+                       interfaces; port 0 picks a free port, printed at start)
+  --db FILE            the SQLite store (default ./hermes.db; created if absent)
+  --token-file FILE    require this bearer token from proxies and hermesctl
+  --log-level LEVEL    trace, debug, info, warn, error (default info)
+)";
+
+struct Flags {
+  std::string listen = "127.0.0.1:9090";
+  std::string db = "./hermes.db";
+  std::string token_file;
+  std::string log_level = "info";
+};
+
+// "host:port" for gRPC: ":9090" means every interface.
+std::string GrpcAddress(const std::string& address) {
+  if (!address.empty() && address.front() == ':') return "0.0.0.0" + address;
+  return address;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace hermes;
+  // SIGTERM/SIGINT are taken by a sigwait thread; block them before gRPC starts its threads so
+  // that none of those gets them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  Flags flags;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (a == "--version") {
+      std::cout << "hermes-controlplane " << HERMES_VERSION << "\n";
+      return 0;
+    }
+    std::string value;
+    if (auto eq = a.find('='); eq != std::string::npos) {
+      value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+    } else if (i + 1 < args.size()) {
+      value = args[i + 1];
+      if (a == "--listen" || a == "--db" || a == "--token-file" || a == "--log-level") ++i;
+    }
+    if (a == "--listen") {
+      flags.listen = value;
+    } else if (a == "--db") {
+      flags.db = value;
+    } else if (a == "--token-file") {
+      flags.token_file = value;
+    } else if (a == "--log-level") {
+      flags.log_level = value;
+    } else {
+      std::cerr << "hermes-controlplane: unknown argument \"" << args[i] << "\"\n\n" << kUsage;
+      return 2;
+    }
+    if (value.empty()) {
+      std::cerr << "hermes-controlplane: " << a << " needs a value\n\n" << kUsage;
+      return 2;
+    }
+  }
+  if (!ParseHostPort(flags.listen) && !(flags.listen.size() > 1 && flags.listen.front() == ':')) {
+    std::cerr << "hermes-controlplane: --listen \"" << flags.listen << "\" is not host:port\n";
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::from_str(flags.log_level));
+
+  std::string token;
+  if (!flags.token_file.empty()) {
+    std::ifstream in(flags.token_file);
+    if (!in || !std::getline(in, token) || token.empty()) {
+      std::cerr << "hermes-controlplane: --token-file " << flags.token_file << ": cannot read a token from it\n";
+      return 1;
+    }
+  }
+
+  SystemClock clock;
+  auto opened = controlplane::SqliteConfigStore::Open(flags.db, clock);
+  if (!opened) {
+    std::cerr << "hermes-controlplane: " << opened.error().message << "\n";
+    return 1;
+  }
+  auto& store = *opened.value();
+
+  controlplane::DiscoveryServer discovery(&store, token);
+  controlplane::AdminService admin(store, discovery, token);
+  auto current = store.Current();
+  if (!current) {
+    std::cerr << "hermes-controlplane: " << current.error().message << "\n";
+    return 1;
+  }
+  if (current.value()) discovery.Publish(current.value()->id, current.value()->config);
+
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(GrpcAddress(flags.listen), grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&discovery);
+  builder.RegisterService(&admin);
+  // Proxies ping every 10 s to find a dead control plane; without these a server answers such
+  // pings with GOAWAY (too_many_pings) and drops the streams.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    std::cerr << "hermes-controlplane: cannot listen on " << flags.listen << "\n";
+    return 1;
+  }
+  // One line tests and scripts wait for (port 0 picks a free port).
+  std::cout << "listening on " << flags.listen << " (port " << port << ")" << std::endl;
+  spdlog::info("hermes-controlplane {}: store {}, {}", HERMES_VERSION, flags.db,
+               current.value() ? "serving v" + std::to_string(current.value()->id) : "no config yet");
+
+  // SIGTERM/SIGINT: stop taking calls, end the streams, exit 0.
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    spdlog::info("signal {}: stopping", sig);
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  });
+  server->Wait();
+  waiter.join();
+  return 0;
+}

@@ -1,0 +1,418 @@
+// SqliteConfigStore: config versions and node state in one SQLite file (schema in schema.cpp).
+#include "controlplane/store/sqlite_config_store.h"
+
+#include <limits>
+#include <system_error>
+#include <utility>
+
+#include "controlplane/store/config_hash.h"
+#include "controlplane/store/schema.h"
+
+namespace hermes::controlplane {
+namespace {
+
+using sqlite::Statement;
+using sqlite::Transaction;
+
+// Times are stored as integer microseconds since the Unix epoch.
+std::int64_t ToUnixMicros(TimePoint t) {
+  return std::chrono::floor<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+TimePoint FromUnixMicros(std::int64_t micros) {
+  return TimePoint(
+      std::chrono::duration_cast<TimePoint::duration>(std::chrono::microseconds(micros)));
+}
+
+constexpr std::string_view kVersionColumns =
+    "id, parent, hash, author, message, created_at_us, config";
+
+std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteConfigStore>> SqliteConfigStore::Open(
+    const std::filesystem::path& path, const Clock& clock) {
+  const std::string where = "config store " + path.string();
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  sqlite::DatabasePtr db(raw);  // SQLite allocates a handle even when the open fails
+  auto fail = [&](std::string_view step) -> StoreError {
+    std::string message = where + ": " + std::string(step) + ": ";
+    message += db ? sqlite3_errmsg(db.get()) : sqlite3_errstr(rc);
+    if (const int os_error = db ? sqlite3_system_errno(db.get()) : 0; os_error != 0) {
+      message += " (" + std::generic_category().message(os_error) + ")";
+    }
+    return {StoreErrorKind::kStorage, std::move(message)};
+  };
+  if (rc != SQLITE_OK) return fail("open");
+  sqlite3_extended_result_codes(db.get(), 1);
+  // SQLite falls back to read-only when it may not write the file; a store must write.
+  if (sqlite3_db_readonly(db.get(), "main") == 1) {
+    return StoreError{StoreErrorKind::kStorage,
+                      where + ": open: the file is read-only (no write permission)"};
+  }
+  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+
+  {
+    // Also the first read of the file: a file that is not a database fails here.
+    Statement journal(db.get(), "PRAGMA journal_mode = WAL");
+    const int step = journal.Step();
+    if (step != SQLITE_ROW) return fail("set journal_mode=WAL");
+    if (journal.Text(0) != "wal") {
+      return StoreError{
+          StoreErrorKind::kStorage,
+          where + ": set journal_mode=WAL: SQLite kept journal mode \"" + journal.Text(0) + "\""};
+    }
+  }
+  // FULL: in WAL mode a commit syncs the log, so an acknowledged Apply survives power loss, not
+  // only a crash of the process.
+  if (sqlite::Exec(db.get(), "PRAGMA synchronous = FULL") != SQLITE_OK) {
+    return fail("set synchronous=FULL");
+  }
+  if (sqlite::Exec(db.get(), "PRAGMA foreign_keys = ON") != SQLITE_OK) {
+    return fail("set foreign_keys=ON");
+  }
+  if (auto migrated = MigrateSchema(db.get(), path.string()); !migrated.ok()) {
+    return migrated.error();
+  }
+  return std::unique_ptr<SqliteConfigStore>(
+      new SqliteConfigStore(std::move(db), path.string(), clock));
+}
+
+SqliteConfigStore::SqliteConfigStore(sqlite::DatabasePtr db, std::string path, const Clock& clock)
+    : db_(std::move(db)), path_(std::move(path)), clock_(clock) {}
+
+StoreError SqliteConfigStore::StorageError(std::string_view operation) const {
+  return Error(StoreErrorKind::kStorage, operation, sqlite3_errmsg(db_.get()));
+}
+
+StoreError SqliteConfigStore::Error(StoreErrorKind kind, std::string_view operation,
+                                    std::string_view what) const {
+  return {kind, "config store " + path_ + ": " + std::string(operation) + ": " + std::string(what)};
+}
+
+// ---- Versions ----
+
+namespace {
+
+// Reads a row selected with kVersionColumns; the stored config must still match its hash.
+Result<ConfigVersion> ReadVersion(const Statement& row) {
+  ConfigVersion version;
+  version.id = row.Int(0);
+  if (!row.IsNull(1)) version.parent = row.Int(1);
+  version.hash = row.Text(2);
+  version.author = row.Text(3);
+  version.message = row.Text(4);
+  version.created_at = FromUnixMicros(row.Int(5));
+  const std::string bytes = row.Blob(6);
+  const std::string where = "version " + std::to_string(version.id);
+  if (Sha256Hex(bytes) != version.hash) {
+    return StoreError{StoreErrorKind::kStorage,
+                      where + ": stored config does not match its hash (corrupt file)"};
+  }
+  if (!version.config.ParseFromString(bytes)) {
+    return StoreError{StoreErrorKind::kStorage, where + ": stored config does not parse"};
+  }
+  return version;
+}
+
+}  // namespace
+
+Result<std::optional<ConfigVersion>> SqliteConfigStore::NewestLocked(
+    std::string_view operation) const {
+  Statement select(db_.get(), "SELECT " + std::string(kVersionColumns) +
+                                  " FROM config_versions ORDER BY id DESC LIMIT 1");
+  const int rc = select.Step();
+  if (rc == SQLITE_DONE) return std::optional<ConfigVersion>();
+  if (rc != SQLITE_ROW) return StorageError(operation);
+  auto version = ReadVersion(select);
+  if (!version.ok()) return Error(version.error().kind, operation, version.error().message);
+  return std::optional<ConfigVersion>(std::move(version).value());
+}
+
+Result<ConfigVersion> SqliteConfigStore::GetLocked(std::string_view operation, VersionId id) const {
+  Statement select(
+      db_.get(), "SELECT " + std::string(kVersionColumns) + " FROM config_versions WHERE id = ?1");
+  select.Bind(1, id);
+  const int rc = select.Step();
+  if (rc == SQLITE_DONE) {
+    return Error(StoreErrorKind::kNotFound, operation, "no version " + std::to_string(id));
+  }
+  if (rc != SQLITE_ROW) return StorageError(operation);
+  auto version = ReadVersion(select);
+  if (!version.ok()) return Error(version.error().kind, operation, version.error().message);
+  return version;
+}
+
+Result<ApplyOutcome> SqliteConfigStore::AppendLocked(std::string_view operation,
+                                                     const std::string& bytes,
+                                                     std::string_view author,
+                                                     std::string_view message) {
+  const std::string hash = Sha256Hex(bytes);
+  auto current = NewestLocked(operation);
+  if (!current.ok()) return current.error();
+  if (current->has_value() && (*current)->hash == hash) {
+    return ApplyOutcome{std::move(**current), false};
+  }
+
+  ConfigVersion version;
+  if (current->has_value()) version.parent = (*current)->id;
+  version.id = version.parent.value_or(0) + 1;
+  version.hash = hash;
+  version.author = std::string(author);
+  version.message = std::string(message);
+  const std::int64_t created_at_us = ToUnixMicros(clock_.Now());
+  version.created_at = FromUnixMicros(created_at_us);
+  if (!version.config.ParseFromString(bytes)) {
+    return Error(StoreErrorKind::kStorage, operation, "config does not parse");
+  }
+
+  Statement insert(db_.get(), "INSERT INTO config_versions (" + std::string(kVersionColumns) +
+                                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  insert.Bind(1, version.id);
+  if (version.parent) {
+    insert.Bind(2, *version.parent);
+  } else {
+    insert.BindNull(2);
+  }
+  insert.Bind(3, version.hash);
+  insert.Bind(4, author);
+  insert.Bind(5, message);
+  insert.Bind(6, created_at_us);
+  insert.BindBlob(7, bytes);
+  if (insert.Step() != SQLITE_DONE) {
+    return StorageError(std::string(operation) + ": insert version " + std::to_string(version.id));
+  }
+  return ApplyOutcome{std::move(version), true};
+}
+
+Result<ApplyOutcome> SqliteConfigStore::Apply(const v1::Config& config, std::string_view author,
+                                              std::string_view message) {
+  const std::string bytes = SerializeDeterministic(config);
+  std::lock_guard lock(mutex_);
+  Transaction transaction(db_.get(), Transaction::Mode::kWrite);
+  if (transaction.begin_result() != SQLITE_OK) return StorageError("apply: begin");
+  auto outcome = AppendLocked("apply", bytes, author, message);
+  if (!outcome.ok() || !outcome->created) return outcome;
+  if (transaction.Commit() != SQLITE_OK) return StorageError("apply: commit");
+  return outcome;
+}
+
+Result<ApplyOutcome> SqliteConfigStore::Rollback(VersionId target, std::string_view author) {
+  const std::string operation = "rollback to v" + std::to_string(target);
+  std::lock_guard lock(mutex_);
+  Transaction transaction(db_.get(), Transaction::Mode::kWrite);
+  if (transaction.begin_result() != SQLITE_OK) return StorageError(operation + ": begin");
+  // The blob as stored (not re-serialized), so the new version's hash is the target's.
+  Statement select(db_.get(), "SELECT config FROM config_versions WHERE id = ?1");
+  select.Bind(1, target);
+  const int rc = select.Step();
+  if (rc == SQLITE_DONE) {
+    return Error(StoreErrorKind::kNotFound, operation, "no version " + std::to_string(target));
+  }
+  if (rc != SQLITE_ROW) return StorageError(operation);
+  const std::string bytes = select.Blob(0);
+  auto outcome = AppendLocked(operation, bytes, author, operation);
+  if (!outcome.ok() || !outcome->created) return outcome;
+  if (transaction.Commit() != SQLITE_OK) return StorageError(operation + ": commit");
+  return outcome;
+}
+
+Result<std::optional<ConfigVersion>> SqliteConfigStore::Current() const {
+  std::lock_guard lock(mutex_);
+  return NewestLocked("current version");
+}
+
+Result<ConfigVersion> SqliteConfigStore::Get(VersionId id) const {
+  std::lock_guard lock(mutex_);
+  return GetLocked("get version " + std::to_string(id), id);
+}
+
+Result<std::vector<ConfigVersion>> SqliteConfigStore::History(
+    std::size_t limit, std::optional<VersionId> before_id) const {
+  std::lock_guard lock(mutex_);
+  Statement select(db_.get(), "SELECT " + std::string(kVersionColumns) +
+                                  " FROM config_versions WHERE id < ?1 ORDER BY id DESC LIMIT ?2");
+  select.Bind(1, before_id.value_or(std::numeric_limits<VersionId>::max()));
+  select.Bind(2, static_cast<std::int64_t>(
+                     std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+  std::vector<ConfigVersion> versions;
+  for (;;) {
+    const int rc = select.Step();
+    if (rc == SQLITE_DONE) return versions;
+    if (rc != SQLITE_ROW) return StorageError("history");
+    auto version = ReadVersion(select);
+    if (!version.ok()) return Error(version.error().kind, "history", version.error().message);
+    versions.push_back(std::move(version).value());
+  }
+}
+
+// ---- Nodes ----
+
+Result<void> SqliteConfigStore::UpsertNode(const NodeRecord& node) {
+  const std::string operation = "upsert node " + Quoted(node.id);
+  if (node.id.empty()) {
+    return Error(StoreErrorKind::kInvalidArgument, "upsert node", "node id is empty");
+  }
+  std::lock_guard lock(mutex_);
+  Transaction transaction(db_.get(), Transaction::Mode::kWrite);
+  if (transaction.begin_result() != SQLITE_OK) return StorageError(operation + ": begin");
+
+  Statement upsert(db_.get(),
+                   "INSERT INTO nodes (id, node_group, address, connected_since_us, last_seen_us) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
+                   "node_group = excluded.node_group, address = excluded.address, "
+                   "connected_since_us = excluded.connected_since_us, "
+                   "last_seen_us = excluded.last_seen_us");
+  upsert.Bind(1, node.id);
+  upsert.Bind(2, node.group);
+  upsert.Bind(3, node.address);
+  upsert.Bind(4, ToUnixMicros(node.connected_since));
+  upsert.Bind(5, ToUnixMicros(node.last_seen));
+  if (upsert.Step() != SQLITE_DONE) return StorageError(operation);
+
+  Statement clear(db_.get(), "DELETE FROM node_labels WHERE node_id = ?1");
+  clear.Bind(1, node.id);
+  if (clear.Step() != SQLITE_DONE) return StorageError(operation + ": labels");
+  Statement insert(db_.get(), "INSERT INTO node_labels (node_id, key, value) VALUES (?1, ?2, ?3)");
+  for (const auto& [key, value] : node.labels) {
+    insert.Reset();
+    insert.Bind(1, node.id);
+    insert.Bind(2, key);
+    insert.Bind(3, value);
+    if (insert.Step() != SQLITE_DONE) return StorageError(operation + ": label " + Quoted(key));
+  }
+  if (transaction.Commit() != SQLITE_OK) return StorageError(operation + ": commit");
+  return {};
+}
+
+Result<void> SqliteConfigStore::RecordNodeEventLocked(std::string_view operation,
+                                                      std::string_view node_id,
+                                                      std::string_view type, VersionId version,
+                                                      std::string_view sql,
+                                                      std::optional<std::string_view> error) {
+  if (type.empty()) return Error(StoreErrorKind::kInvalidArgument, operation, "type is empty");
+  Transaction transaction(db_.get(), Transaction::Mode::kWrite);
+  if (transaction.begin_result() != SQLITE_OK) return StorageError(std::string(operation));
+
+  // Checked here rather than left to the foreign keys, whose error does not say which one failed.
+  Statement node(db_.get(), "SELECT 1 FROM nodes WHERE id = ?1");
+  node.Bind(1, node_id);
+  if (const int rc = node.Step(); rc == SQLITE_DONE) {
+    return Error(StoreErrorKind::kNotFound, operation, "no node " + Quoted(node_id));
+  } else if (rc != SQLITE_ROW) {
+    return StorageError(operation);
+  }
+  Statement known(db_.get(), "SELECT 1 FROM config_versions WHERE id = ?1");
+  known.Bind(1, version);
+  if (const int rc = known.Step(); rc == SQLITE_DONE) {
+    return Error(StoreErrorKind::kNotFound, operation, "no version " + std::to_string(version));
+  } else if (rc != SQLITE_ROW) {
+    return StorageError(operation);
+  }
+
+  const std::int64_t now = ToUnixMicros(clock_.Now());
+  Statement record(db_.get(), sql);
+  record.Bind(1, node_id);
+  record.Bind(2, type);
+  record.Bind(3, version);
+  record.Bind(4, now);
+  if (error) record.Bind(5, *error);
+  if (record.Step() != SQLITE_DONE) return StorageError(operation);
+
+  Statement seen(db_.get(), "UPDATE nodes SET last_seen_us = ?2 WHERE id = ?1");
+  seen.Bind(1, node_id);
+  seen.Bind(2, now);
+  if (seen.Step() != SQLITE_DONE) return StorageError(std::string(operation) + ": last seen");
+  if (transaction.Commit() != SQLITE_OK) return StorageError(std::string(operation) + ": commit");
+  return {};
+}
+
+Result<void> SqliteConfigStore::RecordAck(std::string_view node_id, std::string_view type,
+                                          VersionId version) {
+  const std::string operation = "record ACK of " + std::string(type) + " v" +
+                                std::to_string(version) + " by node " + Quoted(node_id);
+  std::lock_guard lock(mutex_);
+  return RecordNodeEventLocked(
+      operation, node_id, type, version,
+      "INSERT INTO node_acks (node_id, resource_type, version, acked_at_us) "
+      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (node_id, resource_type) DO UPDATE SET "
+      "version = excluded.version, acked_at_us = excluded.acked_at_us",
+      std::nullopt);
+}
+
+Result<void> SqliteConfigStore::RecordNack(std::string_view node_id, std::string_view type,
+                                           VersionId version, std::string_view error) {
+  const std::string operation = "record NACK of " + std::string(type) + " v" +
+                                std::to_string(version) + " by node " + Quoted(node_id);
+  std::lock_guard lock(mutex_);
+  return RecordNodeEventLocked(
+      operation, node_id, type, version,
+      "INSERT INTO node_nacks (node_id, resource_type, version, nacked_at_us, error) "
+      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (node_id, resource_type) DO UPDATE SET "
+      "version = excluded.version, nacked_at_us = excluded.nacked_at_us, error = excluded.error",
+      error);
+}
+
+Result<std::vector<NodeStatus>> SqliteConfigStore::ListNodes() const {
+  std::lock_guard lock(mutex_);
+  // One read transaction: the four queries see the same state.
+  Transaction transaction(db_.get(), Transaction::Mode::kRead);
+  if (transaction.begin_result() != SQLITE_OK) return StorageError("list nodes");
+
+  std::vector<NodeStatus> nodes;
+  std::map<std::string, std::size_t, std::less<>> index;
+  Statement select(db_.get(),
+                   "SELECT id, node_group, address, connected_since_us, last_seen_us FROM nodes "
+                   "ORDER BY id");
+  for (int rc = select.Step(); rc != SQLITE_DONE; rc = select.Step()) {
+    if (rc != SQLITE_ROW) return StorageError("list nodes");
+    NodeStatus status;
+    status.node.id = select.Text(0);
+    status.node.group = select.Text(1);
+    status.node.address = select.Text(2);
+    status.node.connected_since = FromUnixMicros(select.Int(3));
+    status.node.last_seen = FromUnixMicros(select.Int(4));
+    index.emplace(status.node.id, nodes.size());
+    nodes.push_back(std::move(status));
+  }
+  // Child rows of nodes that are listed (foreign keys guarantee the node exists).
+  auto each_row = [&](std::string_view sql, std::string_view what, auto&& apply) -> Result<void> {
+    Statement rows(db_.get(), sql);
+    for (int rc = rows.Step(); rc != SQLITE_DONE; rc = rows.Step()) {
+      if (rc != SQLITE_ROW) return StorageError("list nodes: " + std::string(what));
+      if (auto it = index.find(rows.Text(0)); it != index.end()) apply(nodes[it->second], rows);
+    }
+    return {};
+  };
+  if (auto r = each_row("SELECT node_id, key, value FROM node_labels", "labels",
+                        [](NodeStatus& n, const Statement& row) {
+                          n.node.labels.emplace(row.Text(1), row.Text(2));
+                        });
+      !r.ok()) {
+    return r.error();
+  }
+  if (auto r =
+          each_row("SELECT node_id, resource_type, version, acked_at_us FROM node_acks", "acks",
+                   [](NodeStatus& n, const Statement& row) {
+                     n.types[row.Text(1)].acked = NodeAck{row.Int(2), FromUnixMicros(row.Int(3))};
+                   });
+      !r.ok()) {
+    return r.error();
+  }
+  if (auto r = each_row(
+          "SELECT node_id, resource_type, version, nacked_at_us, error FROM node_nacks", "nacks",
+          [](NodeStatus& n, const Statement& row) {
+            n.types[row.Text(1)].last_nack =
+                NodeNack{row.Int(2), row.Text(4), FromUnixMicros(row.Int(3))};
+          });
+      !r.ok()) {
+    return r.error();
+  }
+  return nodes;
+}
+
+}  // namespace hermes::controlplane

@@ -1,0 +1,143 @@
+// Output of `hermesctl proxies`.
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include "ctl/render.h"
+#include "ctl/table.h"
+#include "ctl/time_text.h"
+
+namespace hermes::ctl {
+namespace {
+
+std::string StateName(v1::SyncState state) {
+  switch (state) {
+    case v1::SYNCED:
+      return "SYNCED";
+    case v1::STALE:
+      return "STALE";
+    case v1::NACKED:
+      return "NACKED";
+    case v1::DISCONNECTED:
+      return "DISCONNECTED";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+std::string TypeName(v1::ResourceType type) {
+  switch (type) {
+    case v1::CLUSTERS:
+      return "clusters";
+    case v1::ENDPOINTS:
+      return "endpoints";
+    case v1::ROUTES:
+      return "routes";
+    case v1::LISTENERS:
+      return "listeners";
+    default:
+      return "unknown";
+  }
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](char c) {
+    return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  });
+  return s;
+}
+
+// Types in the order they are sent (clusters, endpoints, routes, listeners).
+std::vector<v1::TypeSync> SortedTypes(const v1::Proxy& p) {
+  std::vector<v1::TypeSync> types(p.types().begin(), p.types().end());
+  std::stable_sort(types.begin(), types.end(),
+                   [](const auto& a, const auto& b) { return a.type() < b.type(); });
+  return types;
+}
+
+// "c:synced,e:synced,r:stale,l:nacked"
+std::string CompactTypes(const v1::Proxy& p) {
+  std::string out;
+  for (const auto& t : SortedTypes(p)) {
+    if (!out.empty()) out += ',';
+    out += TypeName(t.type()).substr(0, 1) + ":" + Lower(StateName(t.state()));
+  }
+  return out.empty() ? "-" : out;
+}
+
+bool HasNack(const v1::Proxy& p) {
+  return p.has_last_nack() && (!p.last_nack().error().empty() || p.last_nack().at_unix_ms() != 0);
+}
+
+Json TimeJson(int64_t unix_ms) {
+  return unix_ms == 0 ? Json() : Json(FormatRfc3339Millis(unix_ms));
+}
+
+Json ProxyJson(const v1::Proxy& p) {
+  // Labels sorted by key: protobuf maps have no stable order.
+  const std::map<std::string, std::string> sorted(p.node().labels().begin(),
+                                                  p.node().labels().end());
+  Json labels = Json::MakeObject();
+  for (const auto& [k, v] : sorted) labels.Set(k, Json(v));
+
+  Json types = Json::MakeArray();
+  for (const auto& t : SortedTypes(p)) {
+    Json jt = Json::MakeObject();
+    jt.Set("type", Json(TypeName(t.type())))
+        .Set("state", Json(StateName(t.state())))
+        .Set("acked_version", Json(t.acked_version()));
+    types.Push(std::move(jt));
+  }
+
+  Json nack;
+  if (HasNack(p)) {
+    nack = Json::MakeObject();
+    nack.Set("type", Json(TypeName(p.last_nack().type())))
+        .Set("version", Json(p.last_nack().version()))
+        .Set("error", Json(p.last_nack().error()))
+        .Set("at", TimeJson(p.last_nack().at_unix_ms()));
+  }
+
+  Json j = Json::MakeObject();
+  j.Set("node", Json(p.node().id()))
+      .Set("group", Json(p.node().group()))
+      .Set("labels", std::move(labels))
+      .Set("build_version", Json(p.node().build_version()))
+      .Set("address", Json(p.address()))
+      .Set("state", Json(StateName(p.state())))
+      .Set("config_version", Json(uint64_t{p.config_version()}))
+      .Set("connected_since", TimeJson(p.connected_since_unix_ms()))
+      .Set("last_seen", TimeJson(p.last_seen_unix_ms()))
+      .Set("types", std::move(types))
+      .Set("last_nack", std::move(nack));
+  return j;
+}
+
+std::string Or(const std::string& s) { return s.empty() ? "-" : s; }
+
+}  // namespace
+
+std::string RenderProxies(const v1::ListProxiesResponse& response, OutputFormat format,
+                          TimePoint now) {
+  if (format == OutputFormat::kJson) {
+    Json proxies = Json::MakeArray();
+    for (const auto& p : response.proxies()) proxies.Push(ProxyJson(p));
+    Json j = Json::MakeObject();
+    j.Set("proxies", std::move(proxies));
+    return j.Dump();
+  }
+  if (response.proxies().empty()) return "no proxies known to the control plane\n";
+  Table t{{"NODE", "GROUP", "ADDRESS", "STATE", "VERSION", "TYPES", "LAST NACK", "LAST SEEN"}, {}};
+  for (const auto& p : response.proxies()) {
+    std::string nack = "-";
+    if (HasNack(p))
+      nack = Truncate(TypeName(p.last_nack().type()) + ": " + p.last_nack().error(), 48);
+    t.rows.push_back({Or(p.node().id()), Or(p.node().group()), Or(p.address()),
+                      StateName(p.state()),
+                      p.config_version() == 0 ? "-" : "v" + std::to_string(p.config_version()),
+                      CompactTypes(p), nack, FormatAge(p.last_seen_unix_ms(), now)});
+  }
+  return RenderTable(t);
+}
+
+}  // namespace hermes::ctl

@@ -1,0 +1,164 @@
+#include "dataplane/discovery/discovery_client.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+namespace hermes::dataplane {
+
+DiscoveryClient::DiscoveryClient(DiscoveryClientOptions options, ApplyConfigFn apply)
+    : options_(std::move(options)), apply_(std::move(apply)) {
+  grpc::ChannelArguments args;
+  // Keepalive pings find a control plane that vanished without closing the connection; the
+  // control plane permits them (hermes-controlplane sets the matching server arguments).
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options_.keepalive_time.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(options_.keepalive_timeout.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // Our own backoff governs reconnects; gRPC's should not add minutes on top of it.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options_.backoff_max.count()));
+  channel_ = grpc::CreateCustomChannel(options_.server, grpc::InsecureChannelCredentials(), args);
+  stub_ = v1::AggregatedDiscovery::NewStub(channel_);
+}
+
+DiscoveryClient::~DiscoveryClient() { Stop(); }
+
+std::string DiscoveryClient::CachePath() const {
+  return (std::filesystem::path(options_.cache_dir) / "config.pb").string();
+}
+
+std::optional<v1::Config> DiscoveryClient::LoadCache(std::string* error) {
+  std::ifstream in(CachePath(), std::ios::binary);
+  if (!in) return std::nullopt;
+  v1::Config config;
+  if (!config.ParseFromIstream(&in)) {
+    *error = CachePath() + ": not a cached Hermes config (ignored)";
+    return std::nullopt;
+  }
+  assembler_.Load(config);
+  return config;
+}
+
+void DiscoveryClient::SaveCache(const v1::Config& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.cache_dir, ec);
+  std::string tmp = CachePath() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out || !config.SerializeToOstream(&out)) {
+      spdlog::warn("cannot write the config cache {}: the next start without a control plane "
+                   "will not serve this config", tmp);
+      return;
+    }
+  }
+  std::filesystem::rename(tmp, CachePath(), ec);  // atomic: a crash leaves the old or the new
+  if (ec) spdlog::warn("cannot replace the config cache {}: {}", CachePath(), ec.message());
+}
+
+void DiscoveryClient::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void DiscoveryClient::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    if (context_) context_->TryCancel();
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void DiscoveryClient::Run() {
+  std::mt19937_64 rng(std::random_device{}());
+  int failures = 0;
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+    }
+    uint64_t before = applied_.load();
+    auto started = std::chrono::steady_clock::now();
+    RunStream();
+    connected_ = false;
+    // A stream that lived a while (or delivered config) starts the backoff over.
+    if (applied_.load() != before || std::chrono::steady_clock::now() - started > std::chrono::seconds(10))
+      failures = 0;
+    auto cap = std::min<int64_t>(options_.backoff_max.count(),
+                                 options_.backoff_base.count() << std::min(failures, 16));
+    ++failures;
+    // Jitter: uniform in [cap/2, cap], so a fleet that lost its control plane does not
+    // reconnect in lockstep.
+    auto wait = std::chrono::milliseconds(cap / 2 + static_cast<int64_t>(rng() % static_cast<uint64_t>(cap / 2 + 1)));
+    std::unique_lock lock(mu_);
+    if (wake_.wait_for(lock, wait, [this] { return stopping_; })) return;
+  }
+}
+
+void DiscoveryClient::RunStream() {
+  grpc::ClientContext context;
+  if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    context_ = &context;
+  }
+  auto stream = stub_->Stream(&context);
+  bool first = true;
+  for (v1::ResourceType t : discovery::kTypeOrder) {
+    v1::DiscoveryRequest subscribe;
+    if (first) *subscribe.mutable_node() = options_.node;
+    first = false;
+    subscribe.set_type(t);
+    if (assembler_.received(t)) subscribe.set_version_info(assembler_.version(t));
+    if (!stream->Write(subscribe)) break;
+  }
+
+  v1::DiscoveryResponse response;
+  while (stream->Read(&response)) {
+    connected_ = true;
+    ConfigAssembler trial = assembler_;
+    trial.Accept(response);
+    std::string why;
+    std::optional<v1::Config> config = trial.Assemble(&why);
+    std::vector<std::string> errors;
+    if (config) errors = apply_(*config);
+
+    v1::DiscoveryRequest answer;
+    answer.set_type(response.type());
+    answer.set_response_nonce(response.nonce());
+    if (errors.empty()) {
+      assembler_ = std::move(trial);
+      answer.set_version_info(response.version_info());
+      if (config) {
+        ++applied_;
+        SaveCache(*config);
+      } else {
+        spdlog::debug("discovery: {} {} accepted, not applied yet: {}",
+                      v1::ResourceType_Name(response.type()), response.version_info(), why);
+      }
+    } else {
+      answer.set_version_info(assembler_.version(response.type()));
+      std::string detail;
+      for (const auto& e : errors) detail += (detail.empty() ? "" : "; ") + e;
+      answer.mutable_error_detail()->set_message(detail);
+      spdlog::warn("discovery: refused {} version {}: {}", v1::ResourceType_Name(response.type()),
+                   response.version_info(), detail);
+    }
+    if (!stream->Write(answer)) break;
+  }
+  stream->WritesDone();
+  grpc::Status status = stream->Finish();
+  {
+    std::lock_guard lock(mu_);
+    context_ = nullptr;
+  }
+  if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED)
+    spdlog::warn("discovery: stream to {} ended: {} ({})", options_.server, status.error_message(),
+                 static_cast<int>(status.error_code()));
+}
+
+}  // namespace hermes::dataplane

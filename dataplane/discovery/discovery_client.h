@@ -1,0 +1,77 @@
+// Managed mode: the proxy's discovery stream to the control plane. A thread keeps one stream
+// open (reconnecting with exponential backoff and jitter; HTTP/2 keepalive detects a dead
+// peer), applies each consistent update through `apply`, answers every response with an ACK or a
+// NACK, and keeps the last good config in the cache directory so that a restart without a
+// control plane serves it at once.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dataplane/discovery/config_assembler.h"
+#include "hermes/v1/discovery.grpc.pb.h"
+
+namespace hermes::dataplane {
+
+struct DiscoveryClientOptions {
+  std::string server;     // "host:port" of hermes-controlplane
+  v1::Node node;
+  std::string token;      // bearer token, "" for none
+  std::string cache_dir;  // where the last good config is kept
+  std::chrono::milliseconds backoff_base{250};
+  std::chrono::milliseconds backoff_max{15000};
+  std::chrono::milliseconds keepalive_time{10000};
+  std::chrono::milliseconds keepalive_timeout{5000};
+};
+
+// Applies an assembled config; returns what is wrong with it (empty: applied).
+using ApplyConfigFn = std::function<std::vector<std::string>(const v1::Config&)>;
+
+class DiscoveryClient {
+ public:
+  DiscoveryClient(DiscoveryClientOptions options, ApplyConfigFn apply);
+  ~DiscoveryClient();
+  DiscoveryClient(const DiscoveryClient&) = delete;
+  DiscoveryClient& operator=(const DiscoveryClient&) = delete;
+
+  // The cached last good config, if the cache holds one (call before Start()).
+  std::optional<v1::Config> LoadCache(std::string* error);
+
+  void Start();
+  void Stop();
+
+  bool connected() const { return connected_.load(); }
+  uint64_t applied() const { return applied_.load(); }  // configs applied from the stream
+
+ private:
+  void Run();
+  void RunStream();
+  void SaveCache(const v1::Config& config);
+  std::string CachePath() const;
+
+  DiscoveryClientOptions options_;
+  ApplyConfigFn apply_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::AggregatedDiscovery::Stub> stub_;
+  ConfigAssembler assembler_;  // the accepted state (Run thread only)
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  grpc::ClientContext* context_ = nullptr;  // the open stream's, for Stop()
+  bool stopping_ = false;
+  std::thread thread_;
+  std::atomic<bool> connected_{false};
+  std::atomic<uint64_t> applied_{0};
+};
+
+}  // namespace hermes::dataplane

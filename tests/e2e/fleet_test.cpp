@@ -1,0 +1,280 @@
+// The fleet end to end: hermes-controlplane on a real SQLite file, managed hermes proxies on real
+// discovery streams, real test upstreams, driven through the admin gRPC API (what hermesctl
+// uses) and HTTP. Loopback only; every process is killed at the end of its test.
+#include <gtest/gtest.h>
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hermes/v1/admin.grpc.pb.h"
+#include "tests/e2e/e2e_support.h"
+
+namespace hermes::e2e {
+namespace {
+
+class ControlPlane {
+ public:
+  explicit ControlPlane(const TempDir& dir, const std::string& db, uint16_t port = 0)
+      : process_({HERMES_CONTROLPLANE_BINARY, "--listen", "127.0.0.1:" + std::to_string(port), "--db", db},
+                 dir.File("cp" + std::to_string(index_) + ".out"),
+                 dir.File("cp" + std::to_string(index_) + ".err")) {
+    const auto until = Clock::now() + 20s;
+    while (Clock::now() < until && process_.running()) {
+      std::string out = process_.out();
+      auto at = out.find("(port ");
+      auto end = at == std::string::npos ? at : out.find(')', at);
+      if (end != std::string::npos) {
+        port_ = static_cast<uint16_t>(std::stoi(out.substr(at + 6, end - at - 6)));
+        channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port_),
+                                       grpc::InsecureChannelCredentials());
+        admin_ = v1::AdminService::NewStub(channel_);
+        return;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    ADD_FAILURE() << "control plane did not start: " << process_.err();
+  }
+
+  uint16_t port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  Process& process() { return process_; }
+
+  v1::ApplyConfigResponse Apply(const std::string& yaml, const std::string& message = "test") {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 10s);
+    v1::ApplyConfigRequest request;
+    request.set_yaml(yaml);
+    request.set_source_name("fleet.yaml");
+    request.set_author("e2e");
+    request.set_message(message);
+    v1::ApplyConfigResponse response;
+    grpc::Status status = admin_->ApplyConfig(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+
+  v1::ListProxiesResponse Proxies() {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 10s);
+    v1::ListProxiesResponse response;
+    grpc::Status status = admin_->ListProxies(&context, {}, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+
+  // Waits until `node` reports `state` (SYNCED...); false after 20 s.
+  bool WaitFor(const std::string& node, v1::SyncState state) {
+    const auto until = Clock::now() + 20s;
+    while (Clock::now() < until) {
+      v1::ListProxiesResponse list = Proxies();
+      for (const auto& p : list.proxies())
+        if (p.node().id() == node && p.state() == state) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+
+ private:
+  static inline int starts_ = 0;
+  int index_ = ++starts_;  // before process_: names its output files
+  Process process_;
+  uint16_t port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::AdminService::Stub> admin_;
+};
+
+class ManagedProxy {
+ public:
+  // `override_listen` false: the proxy serves on the listener address the config pushes.
+  ManagedProxy(const TempDir& dir, const std::string& id, const std::string& control_plane,
+               bool override_listen = true)
+      : port_(FreePort()), admin_port_(FreePort()) {
+    std::vector<std::string> argv = {HERMES_BINARY, "--control-plane", control_plane, "--node-id", id,
+                                     "--label", "zone=a", "--cache-dir", dir.File("cache-" + id),
+                                     "--admin-listen", "127.0.0.1:" + std::to_string(admin_port_),
+                                     "--workers", "1"};
+    if (override_listen) {
+      argv.push_back("--listen");
+      argv.push_back("127.0.0.1:" + std::to_string(port_));
+    }
+    process_ = std::make_unique<Process>(argv, dir.File(id + ".out"), dir.File(id + ".err"));
+  }
+  uint16_t port() const { return port_; }
+  Process& process() { return *process_; }
+
+ private:
+  uint16_t port_;
+  uint16_t admin_port_;
+  std::unique_ptr<Process> process_;
+};
+
+std::string FleetYaml(uint16_t upstream_port, const std::string& extra_route = "") {
+  return "listeners: [ { name: main, address: \"127.0.0.1:1\" } ]\n"
+         "admin: { address: off }\n"
+         "clusters:\n"
+         "  - name: web\n"
+         "    health_check: { enabled: false }\n"
+         "    endpoints: [ { address: \"127.0.0.1:" + std::to_string(upstream_port) + "\" } ]\n"
+         "routes:\n" + extra_route +
+         "  - { name: all, match: { prefix: / }, cluster: web }\n";
+}
+
+// The body of GET `path` through the proxy on `port`, or "" when it fails.
+std::string Get(const TempDir& dir, uint16_t port, const std::string& path) {
+  Finished f = Curl({"-f", Url(port, path)}, dir);
+  return f.exit_code == 0 ? f.out : "";
+}
+
+// Waits until GET `path` on `port` answers with a body containing `want`.
+bool WaitBody(const TempDir& dir, uint16_t port, const std::string& path, const std::string& want) {
+  const auto until = Clock::now() + 20s;
+  while (Clock::now() < until) {
+    if (Get(dir, port, path).find(want) != std::string::npos) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+TEST(FleetTest, AppliedConfigReachesEveryProxyAndANewRouteIsServedByAll) {
+  TempDir dir;
+  UpstreamProcess web(dir, "web"), api(dir, "api");
+  ControlPlane cp(dir, dir.File("hermes.db"));
+  std::vector<std::unique_ptr<ManagedProxy>> proxies;
+  for (const char* id : {"p1", "p2", "p3"})
+    proxies.push_back(std::make_unique<ManagedProxy>(dir, id, cp.address()));
+
+  auto first = cp.Apply(FleetYaml(web.port()), "first");
+  ASSERT_EQ(first.errors_size(), 0);
+  EXPECT_TRUE(first.created());
+  for (auto& p : proxies) EXPECT_TRUE(WaitBody(dir, p->port(), "/", "upstream web"));
+  for (const char* id : {"p1", "p2", "p3"}) EXPECT_TRUE(cp.WaitFor(id, v1::SYNCED)) << id;
+
+  // A second cluster and a route to it, before the catch-all (first match wins).
+  std::string yaml;
+  yaml = "listeners: [ { name: main, address: \"127.0.0.1:1\" } ]\nadmin: { address: off }\n"
+         "clusters:\n"
+         "  - { name: web, health_check: { enabled: false }, endpoints: [ { address: \"127.0.0.1:" +
+         std::to_string(web.port()) + "\" } ] }\n"
+         "  - { name: api, health_check: { enabled: false }, endpoints: [ { address: \"127.0.0.1:" +
+         std::to_string(api.port()) + "\" } ] }\n"
+         "routes:\n"
+         "  - { name: api, match: { prefix: /api }, cluster: api }\n"
+         "  - { name: all, match: { prefix: / }, cluster: web }\n";
+  auto second = cp.Apply(yaml, "api route");
+  ASSERT_EQ(second.errors_size(), 0);
+  EXPECT_EQ(second.version().id(), first.version().id() + 1);
+  for (auto& p : proxies) {
+    EXPECT_TRUE(WaitBody(dir, p->port(), "/api/x", "upstream api"));
+    EXPECT_NE(Get(dir, p->port(), "/other").find("upstream web"), std::string::npos);
+  }
+  for (const char* id : {"p1", "p2", "p3"}) EXPECT_TRUE(cp.WaitFor(id, v1::SYNCED)) << id;
+
+  // The same content again creates nothing.
+  auto again = cp.Apply(yaml);
+  EXPECT_FALSE(again.created());
+  EXPECT_EQ(again.version().id(), second.version().id());
+}
+
+TEST(FleetTest, InvalidConfigIsRefusedWithFieldPathsAndNothingIsStored) {
+  TempDir dir;
+  ControlPlane cp(dir, dir.File("hermes.db"));
+  auto refused = cp.Apply("clusters:\n  - name: web\n    endpoints: []\nroutes:\n  - { cluster: nope }\n");
+  ASSERT_GE(refused.errors_size(), 2);
+  bool route_error = false;
+  for (const auto& e : refused.errors()) route_error |= e.path() == "routes[0].cluster";
+  EXPECT_TRUE(route_error);
+  EXPECT_EQ(refused.version().id(), 0u);
+}
+
+TEST(FleetTest, ProxiesKeepServingWithoutTheControlPlaneAndARestartedProxyServesItsCache) {
+  TempDir dir;
+  UpstreamProcess web(dir, "web");
+  auto cp = std::make_unique<ControlPlane>(dir, dir.File("hermes.db"));
+  auto proxy = std::make_unique<ManagedProxy>(dir, "p1", cp->address());
+  ASSERT_EQ(cp->Apply(FleetYaml(web.port())).errors_size(), 0);
+  ASSERT_TRUE(WaitBody(dir, proxy->port(), "/", "upstream web"));
+  ASSERT_TRUE(cp->WaitFor("p1", v1::SYNCED));
+
+  std::string cp_address = cp->address();
+  cp->process().Kill();
+  for (int i = 0; i < 5; ++i) EXPECT_NE(Get(dir, proxy->port(), "/").find("upstream web"), std::string::npos);
+
+  // Restarted with the control plane still down: the cached config is served at once.
+  uint16_t port = proxy->port();
+  proxy->process().Signal(SIGTERM);
+  ASSERT_TRUE(proxy->process().WaitExit(10s));
+  Process restarted({HERMES_BINARY, "--control-plane", cp_address, "--node-id", "p1", "--cache-dir",
+                     dir.File("cache-p1"), "--listen", "127.0.0.1:" + std::to_string(port), "--workers", "1"},
+                    dir.File("p1b.out"), dir.File("p1b.err"));
+  EXPECT_TRUE(WaitBody(dir, port, "/", "upstream web")) << restarted.err();
+}
+
+TEST(FleetTest, AConfigOneProxyCannotApplyIsNackedByItAndTheOthersStaySynced) {
+  TempDir dir;
+  UpstreamProcess web(dir, "web");
+  ControlPlane cp(dir, dir.File("hermes.db"));
+  ManagedProxy p1(dir, "p1", cp.address());
+  ManagedProxy p2(dir, "p2", cp.address(), /*override_listen=*/false);
+  uint16_t pushed_port = FreePort();
+  auto with_listener = [&](uint16_t port) {
+    std::string yaml = FleetYaml(web.port());
+    return yaml.replace(yaml.find("127.0.0.1:1\""), 12, "127.0.0.1:" + std::to_string(port) + "\"");
+  };
+  ASSERT_EQ(cp.Apply(with_listener(pushed_port)).errors_size(), 0);
+  ASSERT_TRUE(cp.WaitFor("p1", v1::SYNCED));
+  ASSERT_TRUE(cp.WaitFor("p2", v1::SYNCED));
+  ASSERT_TRUE(WaitBody(dir, pushed_port, "/", "upstream web"));  // p2 serves where it was told
+
+  // A listener address that is taken on this machine: p2 (which serves the pushed address)
+  // cannot bind it; p1 serves its --listen override and applies it.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor taken(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  ASSERT_EQ(cp.Apply(with_listener(taken.local_endpoint().port())).errors_size(), 0);
+  EXPECT_TRUE(cp.WaitFor("p2", v1::NACKED));
+  EXPECT_TRUE(cp.WaitFor("p1", v1::SYNCED));
+  bool nack_reported = false;
+  v1::ListProxiesResponse list = cp.Proxies();
+  for (const auto& p : list.proxies())
+    if (p.node().id() == "p2") nack_reported = p.last_nack().error().find("bind") != std::string::npos ||
+                                               !p.last_nack().error().empty();
+  EXPECT_TRUE(nack_reported);
+  EXPECT_NE(Get(dir, pushed_port, "/").find("upstream web"), std::string::npos);  // old config serves
+}
+
+TEST(FleetTest, FiftyConfigChangesUnderLoadFailNoRequest) {
+  TempDir dir;
+  UpstreamProcess web(dir, "web");
+  ControlPlane cp(dir, dir.File("hermes.db"));
+  ManagedProxy p1(dir, "p1", cp.address());
+  ASSERT_EQ(cp.Apply(FleetYaml(web.port())).errors_size(), 0);
+  ASSERT_TRUE(WaitBody(dir, p1.port(), "/", "upstream web"));
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0};
+  std::thread load([&] {
+    while (!stop) {
+      Finished f = Curl({"-f", "-o", "/dev/null", "-w", "%{http_code}", Url(p1.port(), "/")}, dir);
+      (f.out == "200" ? ok : failed)++;
+    }
+  });
+  for (int i = 0; i < 50; ++i) {
+    std::string yaml = FleetYaml(web.port(), "  - { name: r" + std::to_string(i) +
+                                                 ", match: { prefix: /r" + std::to_string(i) +
+                                                 " }, cluster: web }\n");
+    ASSERT_EQ(cp.Apply(yaml, "change " + std::to_string(i)).errors_size(), 0);
+  }
+  EXPECT_TRUE(cp.WaitFor("p1", v1::SYNCED));
+  stop = true;
+  load.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(ok.load(), 0);
+}
+
+}  // namespace
+}  // namespace hermes::e2e

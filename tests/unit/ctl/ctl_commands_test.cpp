@@ -1,0 +1,146 @@
+// What hermesctl's commands do before and around their call: reading the config file and the
+// token, and reporting a control plane that cannot be reached. No server runs here: the stub's
+// channel points at a closed local port.
+#include <gmock/gmock.h>
+#include <grpcpp/create_channel.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "ctl/commands.h"
+
+namespace hermes::ctl {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = std::filesystem::temp_directory_path() /
+            ("hermesctl-test-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string Write(const std::string& name, const std::string& text) const {
+    const auto p = path_ / name;
+    std::ofstream(p) << text;
+    return p.string();
+  }
+  std::string Path(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Port 1 on loopback: nothing listens there, so a call fails at once with UNAVAILABLE.
+constexpr const char* kClosedAddress = "127.0.0.1:1";
+
+struct Fixture {
+  SystemClock clock;
+  GlobalOptions global;
+  std::unique_ptr<v1::AdminService::Stub> stub = v1::AdminService::NewStub(
+      grpc::CreateChannel(kClosedAddress, grpc::InsecureChannelCredentials()));
+  std::ostringstream out;
+  std::ostringstream err;
+
+  Fixture() {
+    global.server = kClosedAddress;
+    global.timeout = 5s;
+  }
+  Session MakeSession() const { return Session{global, "", clock}; }
+};
+
+TEST(ReadConfigFileTest, ReadsTheWholeFile) {
+  TempDir dir;
+  const std::string path = dir.Write("fleet.yaml", "listeners: []\n");
+  const FileText f = ReadConfigFile(path);
+  EXPECT_EQ(f.error, "");
+  EXPECT_EQ(f.text, "listeners: []\n");
+}
+
+TEST(ReadConfigFileTest, MissingFileNamesThePathAndReason) {
+  TempDir dir;
+  const std::string path = dir.Path("missing.yaml");
+  const FileText f = ReadConfigFile(path);
+  EXPECT_EQ(f.error, "cannot read " + path + ": No such file or directory");
+}
+
+TEST(ResolveTokenTest, HermesTokenWithoutTokenFile) {
+  GlobalOptions g;
+  g.token = "from-env";
+  EXPECT_EQ(ResolveToken(g).value, "from-env");
+}
+
+TEST(ResolveTokenTest, TokenFileWinsAndIsTrimmed) {
+  TempDir dir;
+  GlobalOptions g;
+  g.token = "from-env";
+  g.token_file = dir.Write("token", "  s3cret\n");
+  const Token t = ResolveToken(g);
+  EXPECT_EQ(t.error, "");
+  EXPECT_EQ(t.value, "s3cret");
+}
+
+TEST(ResolveTokenTest, MissingTokenFileIsAnError) {
+  TempDir dir;
+  GlobalOptions g;
+  g.token_file = dir.Path("token");
+  EXPECT_EQ(ResolveToken(g).error,
+            "cannot read token file " + g.token_file + ": No such file or directory");
+}
+
+TEST(ResolveTokenTest, EmptyTokenFileIsAnError) {
+  TempDir dir;
+  GlobalOptions g;
+  g.token_file = dir.Write("token", "\n");
+  EXPECT_EQ(ResolveToken(g).error, "token file " + g.token_file + " is empty");
+}
+
+TEST(RunApplyTest, MissingFileFailsBeforeAnyCall) {
+  TempDir dir;
+  Fixture fx;
+  const ApplyArgs args{dir.Path("fleet.yaml"), "", "ana", false};
+  EXPECT_EQ(RunApply(args, fx.MakeSession(), *fx.stub, fx.out, fx.err), 1);
+  EXPECT_EQ(fx.err.str(), "hermesctl: cannot read " + args.file + ": No such file or directory\n");
+  EXPECT_EQ(fx.out.str(), "");
+}
+
+TEST(RunProxiesTest, UnreachableControlPlaneNamesTheAddressAndFails) {
+  Fixture fx;
+  EXPECT_EQ(RunProxies(fx.MakeSession(), *fx.stub, fx.out, fx.err), 1);
+  EXPECT_THAT(fx.err.str(), StartsWith("hermesctl: cannot reach the control plane at 127.0.0.1:1"));
+  EXPECT_THAT(fx.err.str(), HasSubstr("\nhint: pass --server HOST:PORT or set HERMES_SERVER\n"));
+  EXPECT_EQ(fx.out.str(), "");
+}
+
+TEST(DispatchTest, HelpNeedsNoServer) {
+  Invocation inv;
+  inv.command = "diff";
+  inv.args = HelpArgs{"diff"};
+  std::ostringstream out, err;
+  EXPECT_EQ(Dispatch(inv, out, err), 0);
+  EXPECT_THAT(out.str(), StartsWith("Usage: hermesctl diff V1 V2"));
+}
+
+TEST(DispatchTest, UnreadableTokenFileFailsBeforeAnyCall) {
+  TempDir dir;
+  Invocation inv;
+  inv.command = "proxies";
+  inv.args = ProxiesArgs{};
+  inv.global.server = kClosedAddress;
+  inv.global.token_file = dir.Path("token");
+  std::ostringstream out, err;
+  EXPECT_EQ(Dispatch(inv, out, err), 1);
+  EXPECT_EQ(err.str(), "hermesctl: cannot read token file " + inv.global.token_file +
+                           ": No such file or directory\n");
+}
+
+}  // namespace
+}  // namespace hermes::ctl

@@ -1,0 +1,46 @@
+// hermesctl's help: every command has a page with an example, and a usage error shows what was
+// wrong followed by the usage of the command it was about.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "ctl/usage.h"
+
+namespace hermes::ctl {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+TEST(UsageTest, EveryCommandHasAHelpPageWithAnExample) {
+  for (const char* command : {"apply", "get", "history", "diff", "rollback", "proxies", "help"}) {
+    const std::string page = HelpText(command);
+    EXPECT_THAT(page, StartsWith(std::string("Usage: hermesctl ") + command)) << command;
+    EXPECT_THAT(page, HasSubstr("Example:\n  hermesctl ")) << command;
+    EXPECT_THAT(page, HasSubstr("--server ADDR")) << command;
+  }
+}
+
+TEST(UsageTest, OverviewListsTheCommandsAndExitCodes) {
+  const std::string overview = HelpText("");
+  EXPECT_THAT(overview, HasSubstr("  apply -f FILE"));
+  EXPECT_THAT(overview, HasSubstr("  proxies"));
+  EXPECT_THAT(overview, HasSubstr("Exit codes: 0 ok, 1 failed"));
+}
+
+TEST(UsageTest, UsageErrorShowsTheErrorThenTheCommandsUsage) {
+  const std::string text = UsageErrorText("apply needs the config file: -f FILE", "apply");
+  EXPECT_THAT(text, StartsWith("hermesctl: apply needs the config file: -f FILE\n\n"
+                               "Usage: hermesctl apply -f FILE"));
+}
+
+TEST(UsageTest, UsageErrorWithoutACommandShowsTheOverview) {
+  const std::string text = UsageErrorText("unknown command 'aply'", "");
+  EXPECT_THAT(text, StartsWith("hermesctl: unknown command 'aply'\n\nhermesctl: operate a Hermes"));
+}
+
+TEST(UsageTest, VersionNamesTheProgramAndVersion) {
+  EXPECT_EQ(VersionText(), "hermesctl " HERMES_VERSION "\n");
+}
+
+}  // namespace
+}  // namespace hermes::ctl
