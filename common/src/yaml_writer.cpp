@@ -180,10 +180,10 @@ std::string LineDiff(std::string_view from, std::string_view to, std::string_vie
       edit.push_back({' ', a[i]});
       ++i;
       ++j;
-    } else if (j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      edit.push_back({'+', b[j++]});
+    } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+      edit.push_back({'-', a[i++]});  // removals before additions, as diff -u prints them
     } else {
-      edit.push_back({'-', a[i++]});
+      edit.push_back({'+', b[j++]});
     }
   }
   constexpr size_t kContext = 3;

@@ -19,8 +19,8 @@ namespace {
 
 class ControlPlane {
  public:
-  explicit ControlPlane(const TempDir& dir, const std::string& db, uint16_t port = 0)
-      : process_({HERMES_CONTROLPLANE_BINARY, "--listen", "127.0.0.1:" + std::to_string(port), "--db", db},
+  explicit ControlPlane(const TempDir& dir, const std::string& db, std::vector<std::string> extra = {})
+      : process_(Argv(db, std::move(extra)),
                  dir.File("cp" + std::to_string(index_) + ".out"),
                  dir.File("cp" + std::to_string(index_) + ".err")) {
     const auto until = Clock::now() + 20s;
@@ -43,6 +43,12 @@ class ControlPlane {
   uint16_t port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   Process& process() { return process_; }
+
+  static std::vector<std::string> Argv(const std::string& db, std::vector<std::string> extra) {
+    std::vector<std::string> argv = {HERMES_CONTROLPLANE_BINARY, "--listen", "127.0.0.1:0", "--db", db};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  }
 
   v1::ApplyConfigResponse Apply(const std::string& yaml, const std::string& message = "test") {
     grpc::ClientContext context;
@@ -92,7 +98,7 @@ class ManagedProxy {
  public:
   // `override_listen` false: the proxy serves on the listener address the config pushes.
   ManagedProxy(const TempDir& dir, const std::string& id, const std::string& control_plane,
-               bool override_listen = true)
+               bool override_listen = true, std::vector<std::string> extra = {})
       : port_(FreePort()), admin_port_(FreePort()) {
     std::vector<std::string> argv = {HERMES_BINARY, "--control-plane", control_plane, "--node-id", id,
                                      "--label", "zone=a", "--cache-dir", dir.File("cache-" + id),
@@ -102,6 +108,7 @@ class ManagedProxy {
       argv.push_back("--listen");
       argv.push_back("127.0.0.1:" + std::to_string(port_));
     }
+    argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<Process>(argv, dir.File(id + ".out"), dir.File(id + ".err"));
   }
   uint16_t port() const { return port_; }
@@ -274,6 +281,87 @@ TEST(FleetTest, FiftyConfigChangesUnderLoadFailNoRequest) {
   load.join();
   EXPECT_EQ(failed.load(), 0);
   EXPECT_GT(ok.load(), 0);
+}
+
+// hermesctl with the control plane's address (and `env` settings) in its environment.
+Finished Ctl(const TempDir& dir, const ControlPlane& cp, std::vector<std::string> args,
+             const std::string& env = "") {
+  std::string command = "HERMES_SERVER=" + cp.address() + " " + env + " " + HERMESCTL_BINARY;
+  for (const auto& a : args) command += " '" + a + "'";
+  return Shell(command, dir);
+}
+
+TEST(FleetTest, HermesctlAppliesListsDiffsRollsBackAndShowsTheProxies) {
+  TempDir dir;
+  UpstreamProcess web(dir, "web");
+  ControlPlane cp(dir, dir.File("hermes.db"));
+  ManagedProxy p1(dir, "p1", cp.address());
+  WriteFile(dir.File("v1.yaml"), FleetYaml(web.port()));
+  WriteFile(dir.File("v2.yaml"), FleetYaml(web.port(), "  - { name: extra, match: { prefix: /x }, cluster: web }\n"));
+  WriteFile(dir.File("bad.yaml"), "clusters:\n  - name: web\n    endpoints: []\n");
+
+  Finished applied = Ctl(dir, cp, {"apply", "-f", dir.File("v1.yaml"), "--message", "first"});
+  EXPECT_EQ(applied.exit_code, 0) << applied.err;
+  EXPECT_NE(applied.out.find("applied: v1"), std::string::npos) << applied.out;
+  Finished second = Ctl(dir, cp, {"apply", "-f", dir.File("v2.yaml")});
+  EXPECT_NE(second.out.find("applied: v2"), std::string::npos) << second.out << second.err;
+  Finished same = Ctl(dir, cp, {"apply", "-f", dir.File("v2.yaml")});
+  EXPECT_NE(same.out.find("unchanged: v2"), std::string::npos) << same.out;
+
+  Finished refused = Ctl(dir, cp, {"apply", "-f", dir.File("bad.yaml")});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("clusters[0].endpoints"), std::string::npos) << refused.err;
+
+  Finished history = Ctl(dir, cp, {"history", "-o", "json"});
+  EXPECT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_NE(history.out.find("\"message\": \"first\""), std::string::npos) << history.out;
+
+  Finished diff = Ctl(dir, cp, {"diff", "1", "2"});
+  EXPECT_NE(diff.out.find("+  - name: \"extra\""), std::string::npos) << diff.out;
+
+  Finished got = Ctl(dir, cp, {"get", "config"});
+  EXPECT_NE(got.out.find("name: \"extra\""), std::string::npos) << got.out;
+
+  EXPECT_TRUE(WaitBody(dir, p1.port(), "/x", "upstream web"));
+  Finished rolled = Ctl(dir, cp, {"rollback"});
+  EXPECT_EQ(rolled.exit_code, 0) << rolled.err;
+  EXPECT_NE(rolled.out.find("v3"), std::string::npos) << rolled.out;
+  Finished current = Ctl(dir, cp, {"get", "config"});
+  EXPECT_EQ(current.out.find("name: \"extra\""), std::string::npos) << "v3 has v1's content";
+
+  EXPECT_TRUE(cp.WaitFor("p1", v1::SYNCED));
+  Finished proxies = Ctl(dir, cp, {"proxies", "-o", "json"});
+  EXPECT_NE(proxies.out.find("\"node\": \"p1\""), std::string::npos) << proxies.out;
+  EXPECT_NE(proxies.out.find("\"state\": \"SYNCED\""), std::string::npos) << proxies.out;
+
+  Finished unreachable = Shell(std::string("HERMES_SERVER=127.0.0.1:1 ") + HERMESCTL_BINARY + " history", dir);
+  EXPECT_EQ(unreachable.exit_code, 1);
+  EXPECT_NE(unreachable.err.find("cannot reach the control plane at 127.0.0.1:1"), std::string::npos)
+      << unreachable.err;
+  Finished usage = Ctl(dir, cp, {"histroy"});
+  EXPECT_EQ(usage.exit_code, 2);
+}
+
+TEST(FleetTest, WithATokenFileEveryCallAndStreamNeedsTheToken) {
+  TempDir dir;
+  UpstreamProcess web(dir, "web");
+  WriteFile(dir.File("token"), "s3cret\n");
+  ControlPlane cp(dir, dir.File("hermes.db"), {"--token-file", dir.File("token")});
+  WriteFile(dir.File("v1.yaml"), FleetYaml(web.port()));
+
+  Finished refused = Ctl(dir, cp, {"apply", "-f", dir.File("v1.yaml")});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("token"), std::string::npos) << refused.err;
+  Finished wrong = Ctl(dir, cp, {"apply", "-f", dir.File("v1.yaml")}, "HERMES_TOKEN=nope");
+  EXPECT_EQ(wrong.exit_code, 1);
+  Finished ok = Ctl(dir, cp, {"apply", "-f", dir.File("v1.yaml")}, "HERMES_TOKEN=s3cret");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+
+  ManagedProxy with(dir, "with", cp.address(), true, {"--token-file", dir.File("token")});
+  ManagedProxy without(dir, "without", cp.address());
+  EXPECT_TRUE(WaitBody(dir, with.port(), "/", "upstream web"));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(Get(dir, without.port(), "/"), "");  // never got a config
 }
 
 }  // namespace
