@@ -11,13 +11,15 @@
 #include "controlplane/admin/admin_service.h"
 #include "controlplane/discovery/discovery_server.h"
 #include "controlplane/store/sqlite_config_store.h"
+#include "controlplane/web/fleet_metrics.h"
+#include "controlplane/web/http_listener.h"
 #include "hermes/common/address.h"
 #include "hermes/common/clock.h"
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: hermes-controlplane [--listen ADDR] [--db FILE] [--token-file FILE]
-                          [--log-level LEVEL]
+constexpr const char* kUsage = R"(usage: hermes-controlplane [--listen ADDR] [--http-listen ADDR] [--db FILE]
+                          [--token-file FILE] [--log-level LEVEL]
        hermes-controlplane --version | --help
 
 Stores config versions in an embedded SQLite file and streams them to every connected hermes
@@ -25,6 +27,7 @@ proxy (--control-plane); hermesctl drives it.
 
   --listen ADDR        gRPC for proxies and hermesctl (default 127.0.0.1:9090; ":9090" for all
                        interfaces; port 0 picks a free port, printed at start)
+  --http-listen ADDR   HTTP: /healthz and /metrics (default 127.0.0.1:9091; "off" disables)
   --db FILE            the SQLite store (default ./hermes.db; created if absent)
   --token-file FILE    require this bearer token from proxies and hermesctl
   --log-level LEVEL    trace, debug, info, warn, error (default info)
@@ -32,6 +35,7 @@ proxy (--control-plane); hermesctl drives it.
 
 struct Flags {
   std::string listen = "127.0.0.1:9090";
+  std::string http_listen = "127.0.0.1:9091";
   std::string db = "./hermes.db";
   std::string token_file;
   std::string log_level = "info";
@@ -72,10 +76,14 @@ int main(int argc, char** argv) {
       a = a.substr(0, eq);
     } else if (i + 1 < args.size()) {
       value = args[i + 1];
-      if (a == "--listen" || a == "--db" || a == "--token-file" || a == "--log-level") ++i;
+      if (a == "--listen" || a == "--http-listen" || a == "--db" || a == "--token-file" ||
+          a == "--log-level")
+        ++i;
     }
     if (a == "--listen") {
       flags.listen = value;
+    } else if (a == "--http-listen") {
+      flags.http_listen = value;
     } else if (a == "--db") {
       flags.db = value;
     } else if (a == "--token-file") {
@@ -139,6 +147,14 @@ int main(int argc, char** argv) {
   if (!server || port == 0) {
     std::cerr << "hermes-controlplane: cannot listen on " << flags.listen << "\n";
     return 1;
+  }
+  controlplane::HttpListener web([&] { return controlplane::FleetMetrics(discovery, store); });
+  if (flags.http_listen != "off") {
+    if (std::string err = web.Start(flags.http_listen); !err.empty()) {
+      std::cerr << "hermes-controlplane: " << err << "\n";
+      return 1;
+    }
+    spdlog::info("HTTP (/healthz, /metrics) on {} (port {})", flags.http_listen, web.port());
   }
   // One line tests and scripts wait for (port 0 picks a free port).
   std::cout << "listening on " << flags.listen << " (port " << port << ")" << std::endl;

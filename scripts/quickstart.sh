@@ -27,7 +27,7 @@ for spec in 9001:web-a 9002:web-b 9003:api; do
   "$upstream" --listen "127.0.0.1:${spec%%:*}" --name "${spec#*:}" >/dev/null &
   pids+=($!)
 done
-"$controlplane" --listen 127.0.0.1:9090 --db "$state/hermes.db" >"$state/controlplane.out" &
+"$controlplane" --listen 127.0.0.1:9090 --http-listen 127.0.0.1:9091 --db "$state/hermes.db" >"$state/controlplane.out" &
 pids+=($!)
 for _ in $(seq 100); do grep -q "listening on" "$state/controlplane.out" 2>/dev/null && break; sleep 0.1; done
 grep -q "listening on" "$state/controlplane.out" || { echo "quickstart: the control plane did not start" >&2; exit 1; }
@@ -48,7 +48,7 @@ curl -fsS -o /dev/null http://127.0.0.1:8080/ || { echo "quickstart: hermes did 
 
 cat <<'TXT'
 
-hermes-controlplane (gRPC :9090, store build/demo/hermes.db) pushed config/example.yaml to the
+hermes-controlplane (gRPC :9090, HTTP :9091 /metrics, store build/demo/hermes.db) pushed config/example.yaml to the
 proxy demo-1, serving on :8080 (admin :8081). Try:
   curl -s localhost:8080/                          # web cluster, weights 2:1 across :9001 and :9002
   curl -s localhost:8080/api/echo                  # /api prefix -> api cluster, path rewritten to /echo

@@ -151,13 +151,10 @@ class DiscoveryServer::Reactor final
   }
 
   void Record(const std::vector<std::pair<std::string, std::optional<NackRecord>>>& events) {
-    if (!server_.store_ || events.empty()) return;
+    if (!server_.store_ || events.empty() || status_.config_version == 0) return;
     for (const auto& [type, nack] : events) {
-      if (nack) {
-        (void)server_.store_->RecordNack(status_.node.id(), type, status_.config_version, nack->error);
-      } else {
-        (void)server_.store_->RecordAck(status_.node.id(), type, status_.config_version);
-      }
+      server_.QueueEvent({status_.node.id(), type, status_.config_version,
+                          nack ? std::optional<std::string>(nack->error) : std::nullopt});
     }
   }
 
@@ -176,9 +173,57 @@ class DiscoveryServer::Reactor final
 };
 
 DiscoveryServer::DiscoveryServer(ConfigStore* store, std::string token)
-    : store_(store), token_(std::move(token)) {}
+    : store_(store), token_(std::move(token)) {
+  if (store_) writer_ = std::thread([this] { WriteNodeState(); });
+}
 
-DiscoveryServer::~DiscoveryServer() = default;
+DiscoveryServer::~DiscoveryServer() {
+  {
+    std::lock_guard lock(writer_mu_);
+    writer_stop_ = true;
+  }
+  writer_wake_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+void DiscoveryServer::QueueUpsert(NodeRecord node) {
+  {
+    std::lock_guard lock(writer_mu_);
+    upserts_.push_back(std::move(node));
+  }
+  writer_wake_.notify_one();
+}
+
+void DiscoveryServer::QueueEvent(NodeEvent event) {
+  {
+    std::lock_guard lock(writer_mu_);
+    auto key = std::make_pair(event.node, event.type);
+    events_[key] = std::move(event);
+  }
+  writer_wake_.notify_one();
+}
+
+void DiscoveryServer::WriteNodeState() {
+  for (;;) {
+    std::vector<NodeRecord> upserts;
+    std::map<std::pair<std::string, std::string>, NodeEvent> events;
+    {
+      std::unique_lock lock(writer_mu_);
+      writer_wake_.wait(lock, [this] { return writer_stop_ || !upserts_.empty() || !events_.empty(); });
+      if (upserts_.empty() && events_.empty() && writer_stop_) return;
+      upserts.swap(upserts_);
+      events.swap(events_);
+    }
+    for (const auto& node : upserts) (void)store_->UpsertNode(node);
+    for (const auto& [_, e] : events) {
+      if (e.nack_error) {
+        (void)store_->RecordNack(e.node, e.type, e.version, *e.nack_error);
+      } else {
+        (void)store_->RecordAck(e.node, e.type, e.version);
+      }
+    }
+  }
+}
 
 grpc::ServerBidiReactor<v1::DiscoveryRequest, v1::DiscoveryResponse>* DiscoveryServer::Stream(
     grpc::CallbackServerContext* context) {
@@ -203,7 +248,7 @@ void DiscoveryServer::Register(Reactor* r) {
     node.address = status.peer;
     node.connected_since = status.connected_since;
     node.last_seen = status.last_seen;
-    (void)store_->UpsertNode(node);
+    QueueUpsert(std::move(node));
   }
 }
 

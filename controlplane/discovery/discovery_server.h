@@ -6,7 +6,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,11 +18,11 @@
 
 #include "hermes/common/resources.h"
 #include "controlplane/discovery/stream_state.h"
+#include "controlplane/store/config_store.h"
 #include "hermes/v1/discovery.grpc.pb.h"
 
 namespace hermes::controlplane {
 
-class ConfigStore;
 
 // What the control plane knows of one proxy's stream.
 struct StreamStatus {
@@ -60,12 +62,31 @@ class DiscoveryServer final : public v1::AggregatedDiscovery::CallbackService {
   void Register(Reactor* r);
   void Unregister(Reactor* r);
 
+  // Node state goes to the store from one background thread, so that no gRPC thread waits for
+  // SQLite (each write is a durable transaction); ACKs of one node and type are coalesced.
+  struct NodeEvent {
+    std::string node;
+    std::string type;
+    int64_t version = 0;
+    std::optional<std::string> nack_error;
+  };
+  void QueueUpsert(NodeRecord node);
+  void QueueEvent(NodeEvent event);
+  void WriteNodeState();
+
   ConfigStore* store_;
   std::string token_;
   mutable std::mutex mu_;
   std::set<Reactor*> streams_;
   std::map<std::string, StreamStatus> gone_;  // by node id: disconnected proxies
   std::shared_ptr<const ResourceSet> desired_;
+
+  std::mutex writer_mu_;
+  std::condition_variable writer_wake_;
+  std::vector<NodeRecord> upserts_;
+  std::map<std::pair<std::string, std::string>, NodeEvent> events_;  // by node, type
+  bool writer_stop_ = false;
+  std::thread writer_;
 };
 
 }  // namespace hermes::controlplane

@@ -26,7 +26,8 @@ class ControlPlane {
     const auto until = Clock::now() + 20s;
     while (Clock::now() < until && process_.running()) {
       std::string out = process_.out();
-      auto at = out.find("(port ");
+      auto line = out.find("listening on ");
+      auto at = line == std::string::npos ? line : out.find("(port ", line);
       auto end = at == std::string::npos ? at : out.find(')', at);
       if (end != std::string::npos) {
         port_ = static_cast<uint16_t>(std::stoi(out.substr(at + 6, end - at - 6)));
@@ -42,10 +43,19 @@ class ControlPlane {
 
   uint16_t port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // The HTTP listener's port, from its start-up log line.
+  uint16_t http_port() {
+    std::string out = process_.out();  // spdlog writes to stdout
+    const std::string mark = "/metrics) on 127.0.0.1:0 (port ";
+    auto at = out.find(mark);
+    if (at == std::string::npos) return 0;
+    return static_cast<uint16_t>(std::stoi(out.substr(at + mark.size())));
+  }
   Process& process() { return process_; }
 
   static std::vector<std::string> Argv(const std::string& db, std::vector<std::string> extra) {
-    std::vector<std::string> argv = {HERMES_CONTROLPLANE_BINARY, "--listen", "127.0.0.1:0", "--db", db};
+    std::vector<std::string> argv = {HERMES_CONTROLPLANE_BINARY, "--listen", "127.0.0.1:0", "--db", db,
+                                     "--http-listen", "127.0.0.1:0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
@@ -160,6 +170,9 @@ TEST(FleetTest, AppliedConfigReachesEveryProxyAndANewRouteIsServedByAll) {
   EXPECT_TRUE(first.created());
   for (auto& p : proxies) EXPECT_TRUE(WaitBody(dir, p->port(), "/", "upstream web"));
   for (const char* id : {"p1", "p2", "p3"}) EXPECT_TRUE(cp.WaitFor(id, v1::SYNCED)) << id;
+  Finished metrics = Curl({Url(cp.http_port(), "/metrics")}, dir);
+  EXPECT_NE(metrics.out.find("hermes_controlplane_proxies_synced 3"), std::string::npos) << metrics.out;
+  EXPECT_NE(metrics.out.find("hermes_controlplane_config_version 1"), std::string::npos) << metrics.out;
 
   // A second cluster and a route to it, before the catch-all (first match wins).
   std::string yaml;

@@ -1,0 +1,29 @@
+#include "controlplane/web/fleet_metrics.h"
+
+#include "hermes/common/prometheus.h"
+
+namespace hermes::controlplane {
+
+std::string FleetMetrics(const DiscoveryServer& discovery, const ConfigStore& store) {
+  PrometheusWriter w;
+  int64_t connected = 0, in_sync = 0, nacked = 0;
+  for (const StreamStatus& s : discovery.Proxies()) {
+    if (!s.connected) continue;
+    ++connected;
+    in_sync += s.in_sync;
+    nacked += s.last_nack && !s.in_sync;
+  }
+  w.Family("hermes_controlplane_proxies_connected", "gauge", "Proxies with an open discovery stream.");
+  w.Sample("hermes_controlplane_proxies_connected", {}, connected);
+  w.Family("hermes_controlplane_proxies_synced", "gauge", "Connected proxies that ACKed the current config.");
+  w.Sample("hermes_controlplane_proxies_synced", {}, in_sync);
+  w.Family("hermes_controlplane_proxies_nacked", "gauge", "Connected proxies that refused the config they were sent.");
+  w.Sample("hermes_controlplane_proxies_nacked", {}, nacked);
+  auto current = store.Current();
+  int64_t version = current && current.value() ? current.value()->id : 0;
+  w.Family("hermes_controlplane_config_version", "gauge", "The current stored config version (0: none).");
+  w.Sample("hermes_controlplane_config_version", {}, version);
+  return w.text();
+}
+
+}  // namespace hermes::controlplane
