@@ -5,28 +5,13 @@
 #include <vector>
 
 #include "dataplane/lb/load_balancer.h"
+#include "tests/unit/dataplane/lb_test_cluster.h"
 
 namespace hermes::dataplane::lb {
 namespace {
 
 std::unique_ptr<Cluster> MakeCluster(const std::vector<uint32_t>& weights) {
-  auto cluster = std::make_unique<Cluster>();
-  cluster->lb_policy = v1::ROUND_ROBIN;
-  cluster->state = std::make_shared<ClusterState>();
-  for (size_t i = 0; i < weights.size(); ++i) {
-    Endpoint ep;
-    ep.address = "10.0.0." + std::to_string(i + 1) + ":80";
-    ep.weight = weights[i];
-    ep.state = std::make_shared<EndpointState>();
-    cluster->total_weight += ep.weight;
-    cluster->endpoints.push_back(std::move(ep));
-  }
-  return cluster;
-}
-
-void SetAvailable(Cluster& cluster, size_t endpoint, bool available) {
-  cluster.endpoints[endpoint].state->healthy = available;
-  cluster.state->availability_epoch.fetch_add(1);
+  return lb::MakeCluster(v1::ROUND_ROBIN, weights);
 }
 
 // Endpoint 0 is 'a', 1 is 'b', ...

@@ -1,0 +1,239 @@
+// The discovery protocol over a real gRPC stream on loopback: an in-process DiscoveryServer
+// (the control plane's) and a raw client stream that plays the proxy, so every protocol rule is
+// checked on the wire: subscription, ordering, ACK, NACK (recorded, never re-sent), stale
+// nonces, backpressure, auth.
+#include <gtest/gtest.h>
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <google/protobuf/text_format.h>
+
+#include "controlplane/discovery/discovery_server.h"
+#include "controlplane/store/sqlite_config_store.h"
+#include "hermes/common/clock.h"
+
+namespace hermes::controlplane {
+namespace {
+
+using namespace std::chrono_literals;
+using Stream = grpc::ClientReaderWriter<v1::DiscoveryRequest, v1::DiscoveryResponse>;
+
+v1::Config Config(int port) {
+  v1::Config c;
+  std::string text = "clusters { name: 'web' endpoints { address: '127.0.0.1:" + std::to_string(port) +
+                     "' } }\nroutes { name: 'all' cluster: 'web' }\nlisteners { address: ':8080' }\n";
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &c));
+  return c;
+}
+
+class DiscoveryStreamTest : public ::testing::Test {
+ protected:
+  void Start(std::string token = "") {
+    char pattern[] = "/tmp/hermes-discovery-XXXXXX";
+    dir_ = mkdtemp(pattern);
+    auto opened = SqliteConfigStore::Open(dir_ + "/hermes.db", clock_);
+    ASSERT_TRUE(opened.ok());
+    store_ = std::move(opened.value());
+    discovery_ = std::make_unique<DiscoveryServer>(store_.get(), token);
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(discovery_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(port_, 0);
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port_), grpc::InsecureChannelCredentials());
+    stub_ = v1::AggregatedDiscovery::NewStub(channel_);
+  }
+
+  void TearDown() override {
+    if (server_) server_->Shutdown(std::chrono::system_clock::now() + 1s);
+    discovery_.reset();
+    store_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  // Stores and publishes `config` as the next version.
+  int64_t Publish(const v1::Config& config) {
+    auto applied = store_->Apply(config, "test", "");
+    EXPECT_TRUE(applied.ok());
+    discovery_->Publish(applied.value().version.id, config);
+    return applied.value().version.id;
+  }
+
+  std::unique_ptr<Stream> Open(grpc::ClientContext& context, const std::string& node = "p1") {
+    context.set_deadline(std::chrono::system_clock::now() + 20s);
+    auto stream = stub_->Stream(&context);
+    for (auto t : {v1::CLUSTERS, v1::ENDPOINTS, v1::ROUTES, v1::LISTENERS}) {
+      v1::DiscoveryRequest r;
+      if (t == v1::CLUSTERS) r.mutable_node()->set_id(node);
+      r.set_type(t);
+      EXPECT_TRUE(stream->Write(r));
+    }
+    return stream;
+  }
+
+  static v1::DiscoveryRequest Ack(const v1::DiscoveryResponse& r) {
+    v1::DiscoveryRequest a;
+    a.set_type(r.type());
+    a.set_version_info(r.version_info());
+    a.set_response_nonce(r.nonce());
+    return a;
+  }
+
+  // Reads the next response, ACKs it, returns it.
+  static v1::DiscoveryResponse ReadAck(Stream& s) {
+    v1::DiscoveryResponse r;
+    EXPECT_TRUE(s.Read(&r));
+    EXPECT_TRUE(s.Write(Ack(r)));
+    return r;
+  }
+
+  bool WaitFor(const std::function<bool(const StreamStatus&)>& check) {
+    for (int i = 0; i < 400; ++i) {
+      for (const auto& s : discovery_->Proxies())
+        if (check(s)) return true;
+      std::this_thread::sleep_for(5ms);
+    }
+    return false;
+  }
+
+  SystemClock clock_;
+  std::string dir_;
+  std::unique_ptr<SqliteConfigStore> store_;
+  std::unique_ptr<DiscoveryServer> discovery_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::AggregatedDiscovery::Stub> stub_;
+};
+
+TEST_F(DiscoveryStreamTest, ProxyGetsEveryTypeInOrderAndIsSyncedAfterItsAcks) {
+  Start();
+  Publish(Config(9001));
+  grpc::ClientContext context;
+  auto stream = Open(context);
+  std::vector<v1::ResourceType> order;
+  for (int i = 0; i < 4; ++i) order.push_back(ReadAck(*stream).type());
+  EXPECT_EQ(order, (std::vector<v1::ResourceType>{v1::CLUSTERS, v1::ENDPOINTS, v1::ROUTES, v1::LISTENERS}));
+  EXPECT_TRUE(WaitFor([](const StreamStatus& s) { return s.node.id() == "p1" && s.in_sync; }));
+  // ACKs reach the store (written in the background).
+  bool recorded = false;
+  for (int i = 0; i < 400 && !recorded; ++i) {
+    auto nodes = store_->ListNodes();
+    recorded = nodes.ok() && nodes.value().size() == 1 && nodes.value()[0].types.size() == 4;
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_TRUE(recorded);
+}
+
+TEST_F(DiscoveryStreamTest, NackIsRecordedAndTheVersionIsNotSentAgainButTheNextOneIs) {
+  Start();
+  Publish(Config(9001));
+  grpc::ClientContext context;
+  auto stream = Open(context);
+  for (int i = 0; i < 4; ++i) ReadAck(*stream);
+  int64_t bad = Publish(Config(9002));
+  v1::DiscoveryResponse update;
+  ASSERT_TRUE(stream->Read(&update));
+  EXPECT_EQ(update.type(), v1::ENDPOINTS);
+  v1::DiscoveryRequest nack = Ack(update);
+  nack.set_version_info("previous");
+  nack.mutable_error_detail()->set_message("clusters[0]: cannot apply");
+  ASSERT_TRUE(stream->Write(nack));
+  EXPECT_TRUE(WaitFor([](const StreamStatus& s) {
+    return s.last_nack && s.last_nack->error == "clusters[0]: cannot apply";
+  }));
+  bool stored = false;
+  for (int i = 0; i < 400 && !stored; ++i) {
+    auto nodes = store_->ListNodes();
+    if (nodes.ok() && !nodes.value().empty()) {
+      auto it = nodes.value()[0].types.find("endpoints");
+      stored = it != nodes.value()[0].types.end() && it->second.last_nack &&
+               it->second.last_nack->version == bad;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_TRUE(stored);
+
+  discovery_->Publish(bad, Config(9002));  // the same content again: nothing is sent
+  Publish(Config(9003));                   // a new version is
+  v1::DiscoveryResponse next;
+  ASSERT_TRUE(stream->Read(&next));
+  EXPECT_EQ(next.type(), v1::ENDPOINTS);
+  EXPECT_EQ(next.resources(0).endpoints().endpoints(0).address(), "127.0.0.1:9003");
+}
+
+TEST_F(DiscoveryStreamTest, StaleNonceIsIgnoredAndTheOutstandingResponseStaysUnacked) {
+  Start();
+  Publish(Config(9001));
+  grpc::ClientContext context;
+  auto stream = Open(context);
+  v1::DiscoveryResponse clusters;
+  ASSERT_TRUE(stream->Read(&clusters));
+  v1::DiscoveryRequest stale = Ack(clusters);
+  stale.set_response_nonce("not-a-nonce");
+  ASSERT_TRUE(stream->Write(stale));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(WaitFor([](const StreamStatus& s) { return s.pending.at(v1::CLUSTERS) && !s.in_sync; }));
+  ASSERT_TRUE(stream->Write(Ack(clusters)));
+  v1::DiscoveryResponse endpoints;
+  ASSERT_TRUE(stream->Read(&endpoints));  // the real ACK moves it on
+  EXPECT_EQ(endpoints.type(), v1::ENDPOINTS);
+}
+
+TEST_F(DiscoveryStreamTest, ChangesWhileAResponseIsUnackedAreCoalesced) {
+  Start();
+  Publish(Config(9001));
+  grpc::ClientContext context;
+  auto stream = Open(context);
+  for (int i = 0; i < 4; ++i) ReadAck(*stream);
+  Publish(Config(9002));
+  v1::DiscoveryResponse first;
+  ASSERT_TRUE(stream->Read(&first));
+  for (int port = 9003; port <= 9010; ++port) Publish(Config(port));
+  ASSERT_TRUE(stream->Write(Ack(first)));
+  v1::DiscoveryResponse next;
+  ASSERT_TRUE(stream->Read(&next));
+  EXPECT_EQ(next.resources(0).endpoints().endpoints(0).address(), "127.0.0.1:9010");
+}
+
+TEST_F(DiscoveryStreamTest, FirstRequestWithoutANodeIdEndsTheStream) {
+  Start();
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 10s);
+  auto stream = stub_->Stream(&context);
+  v1::DiscoveryRequest r;
+  r.set_type(v1::CLUSTERS);
+  stream->Write(r);
+  stream->WritesDone();
+  v1::DiscoveryResponse ignored;
+  while (stream->Read(&ignored)) {}
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("node.id"), std::string::npos);
+}
+
+TEST_F(DiscoveryStreamTest, WithATokenAStreamWithoutItIsRefused) {
+  Start("s3cret");
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 10s);
+  auto stream = stub_->Stream(&context);
+  v1::DiscoveryResponse ignored;
+  while (stream->Read(&ignored)) {}
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  grpc::ClientContext authorized;
+  authorized.AddMetadata("authorization", "Bearer s3cret");
+  Publish(Config(9001));
+  auto ok = Open(authorized);
+  v1::DiscoveryResponse r;
+  EXPECT_TRUE(ok->Read(&r));
+}
+
+}  // namespace
+}  // namespace hermes::controlplane
