@@ -6,6 +6,7 @@
 #include "ctl/render.h"
 #include "ctl/table.h"
 #include "ctl/time_text.h"
+#include "hermes/common/resources.h"
 
 namespace hermes::ctl {
 namespace {
@@ -25,20 +26,7 @@ std::string StateName(v1::SyncState state) {
   }
 }
 
-std::string TypeName(v1::ResourceType type) {
-  switch (type) {
-    case v1::CLUSTERS:
-      return "clusters";
-    case v1::ENDPOINTS:
-      return "endpoints";
-    case v1::ROUTES:
-      return "routes";
-    case v1::LISTENERS:
-      return "listeners";
-    default:
-      return "unknown";
-  }
-}
+std::string TypeName(v1::ResourceType type) { return discovery::ResourceTypeName(type); }
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](char c) {

@@ -32,6 +32,21 @@ void SortByName(std::vector<v1::Resource>& resources) {
 
 }  // namespace
 
+const char* ResourceTypeName(v1::ResourceType type) {
+  switch (type) {
+    case v1::CLUSTERS:
+      return "clusters";
+    case v1::ENDPOINTS:
+      return "endpoints";
+    case v1::ROUTES:
+      return "routes";
+    case v1::LISTENERS:
+      return "listeners";
+    default:
+      return "unknown";
+  }
+}
+
 std::string ContentHash(const std::string& bytes) {
   uint64_t h = 0xcbf29ce484222325ULL;
   for (unsigned char c : bytes) {

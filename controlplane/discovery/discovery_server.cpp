@@ -5,24 +5,6 @@
 #include "controlplane/store/config_store.h"
 
 namespace hermes::controlplane {
-namespace {
-
-const char* TypeName(v1::ResourceType t) {
-  switch (t) {
-    case v1::CLUSTERS:
-      return "clusters";
-    case v1::ENDPOINTS:
-      return "endpoints";
-    case v1::ROUTES:
-      return "routes";
-    case v1::LISTENERS:
-      return "listeners";
-    default:
-      return "unknown";
-  }
-}
-
-}  // namespace
 
 // One proxy's stream. gRPC calls OnReadDone/OnWriteDone/OnDone on its threads; Publish() calls
 // Push() from the publisher's thread: mu_ orders them. One write in flight at a time, the rest
@@ -78,10 +60,10 @@ class DiscoveryServer::Reactor final
       if (o.nack) {
         status_.last_nack = o.nack;
         status_.last_nack_at = status_.last_seen;
-        to_record.emplace_back(TypeName(o.nack->type), o.nack);
+        to_record.emplace_back(discovery::ResourceTypeName(o.nack->type), o.nack);
       } else if (o.acked_version && desired_ &&
                  *o.acked_version == SetVersion(desired_->of(request_.type()).resources)) {
-        to_record.emplace_back(TypeName(request_.type()), std::nullopt);
+        to_record.emplace_back(discovery::ResourceTypeName(request_.type()), std::nullopt);
       }
       Enqueue(std::move(o.send));
       Refresh();

@@ -36,6 +36,9 @@ ResourceSet BuildResources(const v1::Config& config);
 // The version of a state-of-the-world set: a hash over its resources' names and versions.
 std::string SetVersion(const std::vector<v1::Resource>& resources);
 
+// "clusters", "endpoints", "routes", "listeners" (as stored per node and shown by hermesctl).
+const char* ResourceTypeName(v1::ResourceType type);
+
 // Hex of a 64-bit FNV-1a hash of `bytes` (change detection, not security).
 std::string ContentHash(const std::string& bytes);
 
