@@ -11,6 +11,7 @@
 #include "dataplane/resolver.h"
 #include "hermes/common/config.h"
 #include "hermes/common/duration.h"
+#include "hermes/common/health_checker.h"
 
 namespace hermes::dataplane {
 namespace {
@@ -75,14 +76,6 @@ std::vector<std::string> Server::Apply(const v1::Config& config) {
 
 std::vector<std::string> Server::ApplyLocked(const v1::Config& config) {
   std::vector<std::string> errors;
-  for (int i = 0; i < config.clusters_size(); ++i) {
-    const auto& c = config.clusters(i);
-    if (c.health_check().enabled())
-      spdlog::warn("clusters[{}] ({}): active health_check settings are accepted but not run by "
-                   "this build yet (central health checking); outlier_detection is the passive "
-                   "alternative",
-                   i, c.name());
-  }
 
   // Listeners: open what is new or moved before anything changes, so a bind failure refuses
   // the whole config and the running one stays.
@@ -137,7 +130,71 @@ void Server::Publish(const v1::Config& config) {
   hosts_ = std::move(resolved);
   snapshot_ = CompileSnapshot(config, hosts_, ++generation_, stats_, registry_);
   for (auto& w : workers_) w->PostSnapshot(snapshot_);
+  UpdateHealthTargets();
   registry_.Prune();
+}
+
+void Server::UpdateHealthTargets() {
+  std::vector<health::Target> targets;
+  for (size_t i = 0; i < snapshot_->clusters.size(); ++i) {
+    const Cluster& cluster = *snapshot_->clusters[i];
+    const v1::HealthCheck& check = snapshot_->config.clusters(static_cast<int>(i)).health_check();
+    if (!check.enabled()) {
+      // Not checked (any more): the checker's last verdict no longer applies.
+      bool changed = false;
+      for (const auto& ep : cluster.endpoints) changed |= !ep.state->healthy.exchange(true);
+      if (changed) cluster.state->availability_epoch.fetch_add(1, std::memory_order_release);
+      continue;
+    }
+    health::ProbeSpec spec;
+    spec.kind = check.protocol() == "tcp" ? health::ProbeSpec::Kind::kTcp : health::ProbeSpec::Kind::kHttp;
+    spec.method = check.method();
+    spec.path = check.path();
+    spec.host = check.host();
+    if (!check.expected_statuses().empty()) {
+      spec.expected.clear();
+      for (uint32_t code : check.expected_statuses())
+        spec.expected.emplace_back(static_cast<uint16_t>(code), static_cast<uint16_t>(code));
+    }
+    auto ms = [](const google::protobuf::Duration& d) { return std::chrono::duration_cast<Millis>(ToChrono(d)); };
+    spec.interval = ms(check.interval());
+    spec.unhealthy_interval = ms(check.unhealthy_interval());
+    spec.timeout = ms(check.timeout());
+    spec.initial_jitter = ms(check.initial_jitter());
+    spec.interval_jitter = ms(check.interval_jitter());
+    spec.healthy_threshold = check.healthy_threshold();
+    spec.unhealthy_threshold = check.unhealthy_threshold();
+    for (const auto& ep : cluster.endpoints) {
+      targets.push_back({cluster.name + "/" + ep.address, ep.host_port.host, ep.resolved, spec});
+    }
+  }
+  asio::post(control_, [this, targets = std::move(targets)]() mutable {
+    if (!checker_) {
+      checker_ = std::make_unique<health::HealthChecker>(
+          control_.get_executor(),
+          [this](const std::string& key, bool healthy, const std::string& reason) {
+            OnHealthTransition(key, healthy, reason);
+          },
+          static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    }
+    if (!shutting_down_) checker_->SetTargets(std::move(targets));
+  });
+}
+
+void Server::OnHealthTransition(const std::string& key, bool healthy, const std::string& reason) {
+  // key is "cluster/address"; cluster names cannot contain '/'.
+  auto slash = key.find('/');
+  std::string cluster = key.substr(0, slash), address = key.substr(slash + 1);
+  {
+    std::lock_guard lock(mu_);
+    registry_.Get(cluster, address)->healthy.store(healthy, std::memory_order_relaxed);
+    registry_.GetCluster(cluster)->availability_epoch.fetch_add(1, std::memory_order_release);
+  }
+  if (healthy) {
+    spdlog::info("health check: {} is healthy again ({})", key, reason);
+  } else {
+    spdlog::warn("health check: {} is unhealthy ({})", key, reason);
+  }
 }
 
 Task<void> Server::RefreshDnsLoop() {
@@ -158,6 +215,7 @@ Task<void> Server::RefreshDnsLoop() {
       hosts_ = std::move(resolved);
       snapshot_ = CompileSnapshot(snapshot_->config, hosts_, ++generation_, stats_, registry_);
       for (auto& w : workers_) w->PostSnapshot(snapshot_);
+      UpdateHealthTargets();  // probe the addresses the names resolve to now
     }
   }
 }
@@ -200,6 +258,9 @@ void Server::DrainAndStop() {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   for (auto& w : workers_) w->PostStop();
   if (admin_) asio::post(control_, [this] { admin_->Close(); });
+  asio::post(control_, [this] {
+    if (checker_) checker_->Stop();
+  });
   control_work_.reset();
   asio::post(control_, [this] { control_.stop(); });
 }

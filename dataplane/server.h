@@ -20,6 +20,11 @@
 namespace hermes::dataplane {
 
 class AdminServer;
+}  // namespace hermes::dataplane
+namespace hermes::health {
+class HealthChecker;
+}
+namespace hermes::dataplane {
 
 struct ServerOptions {
   std::string config_path;  // re-read on reload; empty when the config is given directly
@@ -68,6 +73,9 @@ class Server {
 
   std::vector<std::string> ApplyLocked(const hermes::v1::Config& config);
   void Publish(const hermes::v1::Config& config);
+  // Hands the snapshot's health-checked endpoints to the checker (mu_ held).
+  void UpdateHealthTargets();
+  void OnHealthTransition(const std::string& key, bool healthy, const std::string& reason);
   Task<void> RefreshDnsLoop();
   Task<void> SignalLoop();
   void DrainAndStop();
@@ -82,6 +90,7 @@ class Server {
   std::thread control_thread_;
   std::thread drain_thread_;
   std::unique_ptr<AdminServer> admin_;
+  std::unique_ptr<health::HealthChecker> checker_;  // lives on the control thread
 
   mutable std::mutex mu_;  // config changes and the fields below; never taken on the request path
   SnapshotPtr snapshot_;

@@ -63,6 +63,21 @@ void ValidateHealthCheck(const v1::HealthCheck& check, const std::string& path, 
   errors.Check(path + ".path", CheckUrlPath(check.path()));
   errors.Check(path + ".unhealthy_threshold", CheckAtLeastOne(check.unhealthy_threshold()));
   errors.Check(path + ".healthy_threshold", CheckAtLeastOne(check.healthy_threshold()));
+  if (check.protocol() != "http" && check.protocol() != "tcp") {
+    errors.Add(path + ".protocol", Quote(check.protocol()) + " is not http or tcp");
+  }
+  errors.Check(path + ".method", CheckHeaderName(check.method()));  // a token, like a header name
+  if (!check.host().empty()) errors.Check(path + ".host", CheckHeaderValue(check.host()));
+  for (int k = 0; k < check.expected_statuses_size(); ++k) {
+    uint32_t code = check.expected_statuses(k);
+    if (code < 100 || code > 599) {
+      errors.Add(path + ".expected_statuses[" + std::to_string(k) + "]",
+                 std::to_string(code) + " is not an HTTP status code (100-599)");
+    }
+  }
+  errors.Check(path + ".unhealthy_interval", CheckNotNegative(check.unhealthy_interval()));
+  errors.Check(path + ".initial_jitter", CheckNotNegative(check.initial_jitter()));
+  errors.Check(path + ".interval_jitter", CheckNotNegative(check.interval_jitter()));
 }
 
 void ValidateCircuitBreaker(const v1::CircuitBreaker& breaker, const std::string& path,

@@ -46,6 +46,11 @@ void ApplyHealthCheckDefaults(v1::HealthCheck& check) {
   if (check.path().empty()) check.set_path("/health");
   if (!check.has_unhealthy_threshold()) check.set_unhealthy_threshold(3);
   if (!check.has_healthy_threshold()) check.set_healthy_threshold(2);
+  if (check.protocol().empty()) check.set_protocol("http");
+  if (check.method().empty()) check.set_method("GET");
+  if (!check.has_unhealthy_interval()) *check.mutable_unhealthy_interval() = ToProto(0s);
+  if (!check.has_initial_jitter()) *check.mutable_initial_jitter() = ToProto(0s);
+  if (!check.has_interval_jitter()) *check.mutable_interval_jitter() = ToProto(0s);
 }
 
 void ApplyCircuitBreakerDefaults(v1::CircuitBreaker& breaker) {

@@ -42,7 +42,7 @@ class TrafficManagementTest : public ::testing::Test {
     std::string yaml = "listeners:\n";
     yaml += kListener;
     yaml += "admin: { address: \"127.0.0.1:0\" }\n";
-    yaml += "clusters:\n  - name: up\n    connect_timeout: 500ms\n";
+    yaml += "clusters:\n  - name: up\n    connect_timeout: 500ms\n    health_check: { enabled: false }\n";
     yaml += cluster_extra;
     yaml += "    endpoints:\n";
     for (size_t i = 0; i < n; ++i)
