@@ -117,6 +117,12 @@ class DownstreamSession final : public SessionBase {
   Task<Outcome> Proxy(const Route& route);
   Task<Attempt> TryEndpoint(const Route& route, const Endpoint& ep, Clock::time_point route_deadline);
   Task<bool> BufferRequestBody(uint64_t limit);
+  struct Decoded {
+    size_t consumed = 0;
+    size_t produced = 0;
+    error_code ec;
+  };
+  Decoded DecodeChunked();
   Task<bool> ContinueIfExpected();
   Task<Attempt> SendRequest(bool reused);
   Task<Attempt> SendChunkedRequestBody(bool& wrote_head);
@@ -720,6 +726,21 @@ Task<DownstreamSession::Attempt> DownstreamSession::TryEndpoint(const Route& rou
   }
 }
 
+// Feeds the buffered client bytes to the chunked-body parser, which decodes into the staging
+// area: how many bytes it took from buffer_ and decoded, or a framing error.
+DownstreamSession::Decoded DownstreamSession::DecodeChunked() {
+  auto& body = req_->get().body();
+  body.data = Staging();
+  body.size = kStaging;
+  body.more = true;
+  Decoded d;
+  d.consumed = buffer_.size() ? req_->put(buffer_.data(), d.ec) : 0;
+  buffer_.consume(d.consumed);
+  if (d.ec == bhttp::error::need_buffer || d.ec == bhttp::error::need_more) d.ec = {};
+  d.produced = kStaging - body.size;
+  return d;
+}
+
 // The client's body read whole into replay_ (up to `limit`) so that a retry can send it again;
 // a bigger body keeps what was read in replay_ as its first piece and streams the rest.
 Task<bool> DownstreamSession::BufferRequestBody(uint64_t limit) {
@@ -744,21 +765,13 @@ Task<bool> DownstreamSession::BufferRequestBody(uint64_t limit) {
     replay_ready_ = true;
     co_return true;
   }
-  auto& body = req_->get().body();
   char* staging = Staging();
   while (!req_->is_done()) {
-    body.data = staging;
-    body.size = kStaging;
-    body.more = true;
-    error_code ec;
-    size_t consumed = buffer_.size() ? req_->put(buffer_.data(), ec) : 0;
-    buffer_.consume(consumed);
-    if (ec == bhttp::error::need_buffer || ec == bhttp::error::need_more) ec = {};
+    auto [consumed, produced, ec] = DecodeChunked();
     if (ec) {
       co_await Reject(400, "malformed chunked body");
       co_return false;
     }
-    size_t produced = kStaging - body.size;
     replay_.append(staging, produced);
     if (replay_.size() > limit) {
       if (settings_->max_request_body > 0 && replay_.size() > settings_->max_request_body) {
@@ -854,7 +867,6 @@ Task<DownstreamSession::Attempt> DownstreamSession::SendRequest(bool reused) {
 // Decodes the client's chunked body and re-frames it for the upstream, counting it against
 // max_request_body. A prefix read by BufferRequestBody (replay_) goes first.
 Task<DownstreamSession::Attempt> DownstreamSession::SendChunkedRequestBody(bool& wrote_head) {
-  auto& body = req_->get().body();
   char* staging = Staging();
   uint64_t total = replay_.size();
   std::array<char, 20> size_line{};
@@ -873,18 +885,11 @@ Task<DownstreamSession::Attempt> DownstreamSession::SendChunkedRequestBody(bool&
     replay_.clear();
   }
   while (!req_->is_done()) {
-    body.data = staging;
-    body.size = kStaging;
-    body.more = true;
-    error_code ec;
-    size_t consumed = buffer_.size() ? req_->put(buffer_.data(), ec) : 0;
-    buffer_.consume(consumed);
-    if (ec == bhttp::error::need_buffer || ec == bhttp::error::need_more) ec = {};
+    auto [consumed, produced, ec] = DecodeChunked();
     if (ec) {
       if (!wrote_head) co_await Reject(400, "malformed chunked body");
       co_return Attempt::kClientGone;
     }
-    size_t produced = kStaging - body.size;
     total += produced;
     if (settings_->max_request_body > 0 && total > settings_->max_request_body) {
       // The upstream already has part of it; it is abandoned with its connection.
