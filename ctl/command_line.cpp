@@ -32,6 +32,12 @@ constexpr FlagSpec kApplyFlags[] = {
 constexpr FlagSpec kGetFlags[] = {{"--version", "", true}};
 constexpr FlagSpec kHistoryFlags[] = {{"--limit", "", true}};
 constexpr FlagSpec kRollbackFlags[] = {{"--author", "", true}};
+constexpr FlagSpec kStatusFlags[] = {{"--exit-status", "", false}};
+constexpr FlagSpec kBackendsFlags[] = {{"--cluster", "", true}, {"--window", "", true}};
+constexpr FlagSpec kStatsFlags[] = {
+    {"--proxy", "", true}, {"--cluster", "", true}, {"--window", "", true}};
+constexpr FlagSpec kCircuitsFlags[] = {{"--cluster", "", true}};
+constexpr FlagSpec kHealthEventsFlags[] = {{"--cluster", "", true}, {"--limit", "", true}};
 
 struct CommandSpec {
   std::string_view name;
@@ -46,6 +52,11 @@ const std::vector<CommandSpec>& Commands() {
       {"diff", {}},
       {"rollback", {std::begin(kRollbackFlags), std::end(kRollbackFlags)}},
       {"proxies", {}},
+      {"status", {std::begin(kStatusFlags), std::end(kStatusFlags)}},
+      {"backends", {std::begin(kBackendsFlags), std::end(kBackendsFlags)}},
+      {"stats", {std::begin(kStatsFlags), std::end(kStatsFlags)}},
+      {"circuits", {std::begin(kCircuitsFlags), std::end(kCircuitsFlags)}},
+      {"health-events", {std::begin(kHealthEventsFlags), std::end(kHealthEventsFlags)}},
       {"help", {}},
   };
   return commands;
@@ -168,17 +179,26 @@ BuiltArgs BuildGet(const CommandInput& in) {
   return {a, ""};
 }
 
+// --limit's count above zero.
+std::optional<uint32_t> ParseLimit(const std::string& text) {
+  uint32_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n == 0) return std::nullopt;
+  return n;
+}
+
+std::string BadLimit(const std::string& text) {
+  return "--limit wants a count above zero, got " + Quoted(text);
+}
+
 BuiltArgs BuildHistory(const CommandInput& in) {
   if (!in.positionals.empty())
     return Usage(WrongArgumentCount("history", "no arguments", in.positionals));
   HistoryArgs a;
   if (const auto* l = in.Flag("--limit")) {
-    uint32_t n = 0;
-    const auto [end, ec] = std::from_chars(l->data(), l->data() + l->size(), n);
-    if (ec != std::errc() || end != l->data() + l->size() || n == 0) {
-      return Usage("--limit wants a count above zero, got " + Quoted(*l));
-    }
-    a.limit = n;
+    const auto n = ParseLimit(*l);
+    if (!n) return Usage(BadLimit(*l));
+    a.limit = *n;
   }
   return {a, ""};
 }
@@ -214,6 +234,60 @@ BuiltArgs BuildProxies(const CommandInput& in) {
   return {ProxiesArgs{}, ""};
 }
 
+BuiltArgs BuildStatus(const CommandInput& in) {
+  if (!in.positionals.empty())
+    return Usage(WrongArgumentCount("status", "no arguments", in.positionals));
+  return {StatusArgs{in.Flag("--exit-status") != nullptr}, ""};
+}
+
+BuiltArgs BuildBackends(const CommandInput& in) {
+  if (!in.positionals.empty())
+    return Usage(WrongArgumentCount("backends", "no arguments", in.positionals));
+  BackendsArgs a;
+  if (const auto* c = in.Flag("--cluster")) a.cluster = *c;
+  if (const auto* w = in.Flag("--window")) {
+    const WindowResult window = ParseWindow(*w);
+    if (!window.error.empty()) return Usage(window.error);
+    a.window_seconds = window.seconds;
+  }
+  return {a, ""};
+}
+
+BuiltArgs BuildStats(const CommandInput& in) {
+  if (!in.positionals.empty())
+    return Usage(WrongArgumentCount("stats", "no arguments", in.positionals));
+  StatsArgs a;
+  if (const auto* p = in.Flag("--proxy")) a.proxy = *p;
+  if (const auto* c = in.Flag("--cluster")) a.cluster = *c;
+  if (const auto* w = in.Flag("--window")) {
+    const WindowResult window = ParseWindow(*w);
+    if (!window.error.empty()) return Usage(window.error);
+    a.window_seconds = window.seconds;
+  }
+  return {a, ""};
+}
+
+BuiltArgs BuildCircuits(const CommandInput& in) {
+  if (!in.positionals.empty())
+    return Usage(WrongArgumentCount("circuits", "no arguments", in.positionals));
+  CircuitsArgs a;
+  if (const auto* c = in.Flag("--cluster")) a.cluster = *c;
+  return {a, ""};
+}
+
+BuiltArgs BuildHealthEvents(const CommandInput& in) {
+  if (!in.positionals.empty())
+    return Usage(WrongArgumentCount("health-events", "no arguments", in.positionals));
+  HealthEventsArgs a;
+  if (const auto* c = in.Flag("--cluster")) a.cluster = *c;
+  if (const auto* l = in.Flag("--limit")) {
+    const auto n = ParseLimit(*l);
+    if (!n) return Usage(BadLimit(*l));
+    a.limit = *n;
+  }
+  return {a, ""};
+}
+
 BuiltArgs BuildHelp(const CommandInput& in) {
   if (in.positionals.size() > 1) {
     return Usage(WrongArgumentCount("help", "at most one command", in.positionals));
@@ -232,6 +306,11 @@ BuiltArgs BuildArgs(std::string_view command, const CommandInput& in) {
   if (command == "diff") return BuildDiff(in);
   if (command == "rollback") return BuildRollback(in);
   if (command == "proxies") return BuildProxies(in);
+  if (command == "status") return BuildStatus(in);
+  if (command == "backends") return BuildBackends(in);
+  if (command == "stats") return BuildStats(in);
+  if (command == "circuits") return BuildCircuits(in);
+  if (command == "health-events") return BuildHealthEvents(in);
   return BuildHelp(in);
 }
 
@@ -251,6 +330,22 @@ std::optional<uint64_t> ParseVersionNumber(std::string_view text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return v;
+}
+
+WindowResult ParseWindow(std::string_view text) {
+  using std::chrono::seconds;
+  const auto d = ParseDuration(text);
+  if (!d || d->count() <= 0) {
+    return {0, "--window wants a duration above zero like 30s, 5m or 1h, got " + Quoted(text)};
+  }
+  if (*d > seconds(kMaxWindowSeconds)) {
+    return {0, "--window can be at most 1h (the control plane keeps an hour of stats), got " +
+                   Quoted(text)};
+  }
+  if (*d % seconds(1) != std::chrono::nanoseconds(0)) {
+    return {0, "--window counts whole seconds (like 90s or 1m30s), got " + Quoted(text)};
+  }
+  return {static_cast<uint32_t>(std::chrono::duration_cast<seconds>(*d).count()), ""};
 }
 
 ParseResult ParseCommandLine(const std::vector<std::string>& args, const Environment& env) {

@@ -60,13 +60,41 @@ struct RollbackArgs {
 
 struct ProxiesArgs {};
 
+struct StatusArgs {
+  bool exit_status = false;  // exit 3 when degraded, 4 when unhealthy (or unknown)
+};
+
+// The longest --window: the control plane keeps an hour of pushed stats.
+inline constexpr uint32_t kMaxWindowSeconds = 3600;
+
+struct BackendsArgs {
+  std::string cluster;          // empty = every cluster
+  uint32_t window_seconds = 0;  // 0 = the control plane's default (1m)
+};
+
+struct StatsArgs {
+  std::string proxy;            // empty = the whole fleet
+  std::string cluster;          // empty = every cluster
+  uint32_t window_seconds = 0;  // 0 = the totals since the stats began
+};
+
+struct CircuitsArgs {
+  std::string cluster;  // empty = every cluster
+};
+
+struct HealthEventsArgs {
+  std::string cluster;  // empty = every cluster
+  uint32_t limit = 0;   // 0 = the control plane's default (50)
+};
+
 struct HelpArgs {
   std::string topic;  // a command name, or empty for the overview
 };
 
 // No command: only global flags were given (--help, --version).
 using CommandArgs = std::variant<std::monostate, ApplyArgs, GetConfigArgs, HistoryArgs, DiffArgs,
-                                 RollbackArgs, ProxiesArgs, HelpArgs>;
+                                 RollbackArgs, ProxiesArgs, StatusArgs, BackendsArgs, StatsArgs,
+                                 CircuitsArgs, HealthEventsArgs, HelpArgs>;
 
 struct Invocation {
   GlobalOptions global;
@@ -83,5 +111,13 @@ ParseResult ParseCommandLine(const std::vector<std::string>& args, const Environ
 
 // A version as written on the command line: "7" or "v7".
 std::optional<uint64_t> ParseVersionNumber(std::string_view text);
+
+// --window's value in whole seconds (30s, 5m, 1h), from 1s to kMaxWindowSeconds, or the usage
+// error that says what was wrong with `text`.
+struct WindowResult {
+  uint32_t seconds = 0;
+  std::string error;
+};
+WindowResult ParseWindow(std::string_view text);
 
 }  // namespace hermes::ctl

@@ -45,9 +45,12 @@ void PrepareContext(grpc::ClientContext& context, const Session& session) {
   if (!session.token.empty()) context.AddMetadata("authorization", "Bearer " + session.token);
 }
 
-int Fail(const grpc::Status& status, const Session& session, std::ostream& err) {
-  const Failure f = DescribeRpcError(
-      status, CallTarget{session.global.server, !session.token.empty(), session.global.timeout});
+// `command` names what the control plane lacks when it does not know the call.
+int Fail(const grpc::Status& status, const Session& session, std::string_view command,
+         std::ostream& err) {
+  const Failure f =
+      DescribeRpcError(status, CallTarget{session.global.server, !session.token.empty(),
+                                          session.global.timeout, std::string(command)});
   err << f.message << "\n";
   return f.exit_code;
 }
@@ -83,7 +86,7 @@ int RunApply(const ApplyArgs& args, const Session& session, AdminStub& stub, std
   grpc::ClientContext context;
   PrepareContext(context, session);
   if (auto status = stub.ApplyConfig(&context, request, &response); !status.ok()) {
-    return Fail(status, session, err);
+    return Fail(status, session, "apply", err);
   }
   const Rendered r = RenderApply(response, args, session.global.output);
   out << r.out;
@@ -99,7 +102,7 @@ int RunGetConfig(const GetConfigArgs& args, const Session& session, AdminStub& s
   grpc::ClientContext context;
   PrepareContext(context, session);
   if (auto status = stub.GetConfig(&context, request, &response); !status.ok()) {
-    return Fail(status, session, err);
+    return Fail(status, session, "get config", err);
   }
   out << RenderConfig(response, session.global.output, session.clock.Now());
   return 0;
@@ -113,7 +116,7 @@ int RunHistory(const HistoryArgs& args, const Session& session, AdminStub& stub,
   grpc::ClientContext context;
   PrepareContext(context, session);
   if (auto status = stub.ListVersions(&context, request, &response); !status.ok()) {
-    return Fail(status, session, err);
+    return Fail(status, session, "history", err);
   }
   out << RenderHistory(response, session.global.output, session.clock.Now());
   return 0;
@@ -128,7 +131,7 @@ int RunDiff(const DiffArgs& args, const Session& session, AdminStub& stub, std::
   grpc::ClientContext context;
   PrepareContext(context, session);
   if (auto status = stub.DiffVersions(&context, request, &response); !status.ok()) {
-    return Fail(status, session, err);
+    return Fail(status, session, "diff", err);
   }
   out << RenderDiff(response, args, session.global.output);
   return 0;
@@ -143,7 +146,7 @@ int RunRollback(const RollbackArgs& args, const Session& session, AdminStub& stu
   grpc::ClientContext context;
   PrepareContext(context, session);
   if (auto status = stub.Rollback(&context, request, &response); !status.ok()) {
-    return Fail(status, session, err);
+    return Fail(status, session, "rollback", err);
   }
   out << RenderRollback(response, args, session.global.output);
   return 0;
@@ -154,9 +157,82 @@ int RunProxies(const Session& session, AdminStub& stub, std::ostream& out, std::
   grpc::ClientContext context;
   PrepareContext(context, session);
   if (auto status = stub.ListProxies(&context, v1::ListProxiesRequest(), &response); !status.ok()) {
-    return Fail(status, session, err);
+    return Fail(status, session, "proxies", err);
   }
   out << RenderProxies(response, session.global.output, session.clock.Now());
+  return 0;
+}
+
+int RunStatus(const StatusArgs& args, const Session& session, AdminStub& stub, std::ostream& out,
+              std::ostream& err) {
+  v1::GetStatusResponse response;
+  grpc::ClientContext context;
+  PrepareContext(context, session);
+  if (auto status = stub.GetStatus(&context, v1::GetStatusRequest(), &response); !status.ok()) {
+    return Fail(status, session, "status", err);
+  }
+  const Rendered r = RenderStatus(response, args, session.global.output, session.clock.Now());
+  out << r.out;
+  return r.exit_code;
+}
+
+int RunBackends(const BackendsArgs& args, const Session& session, AdminStub& stub,
+                std::ostream& out, std::ostream& err) {
+  v1::ListBackendsRequest request;
+  request.set_cluster(args.cluster);
+  request.set_window_seconds(args.window_seconds);
+  v1::ListBackendsResponse response;
+  grpc::ClientContext context;
+  PrepareContext(context, session);
+  if (auto status = stub.ListBackends(&context, request, &response); !status.ok()) {
+    return Fail(status, session, "backends", err);
+  }
+  out << RenderBackends(response, args, session.global.output, session.clock.Now());
+  return 0;
+}
+
+int RunStats(const StatsArgs& args, const Session& session, AdminStub& stub, std::ostream& out,
+             std::ostream& err) {
+  v1::GetStatsRequest request;
+  request.set_proxy(args.proxy);
+  request.set_cluster(args.cluster);
+  request.set_window_seconds(args.window_seconds);
+  v1::GetStatsResponse response;
+  grpc::ClientContext context;
+  PrepareContext(context, session);
+  if (auto status = stub.GetStats(&context, request, &response); !status.ok()) {
+    return Fail(status, session, "stats", err);
+  }
+  out << RenderStats(response, args, session.global.output);
+  return 0;
+}
+
+int RunCircuits(const CircuitsArgs& args, const Session& session, AdminStub& stub,
+                std::ostream& out, std::ostream& err) {
+  v1::ListCircuitsRequest request;
+  request.set_cluster(args.cluster);
+  v1::ListCircuitsResponse response;
+  grpc::ClientContext context;
+  PrepareContext(context, session);
+  if (auto status = stub.ListCircuits(&context, request, &response); !status.ok()) {
+    return Fail(status, session, "circuits", err);
+  }
+  out << RenderCircuits(response, args, session.global.output);
+  return 0;
+}
+
+int RunHealthEvents(const HealthEventsArgs& args, const Session& session, AdminStub& stub,
+                    std::ostream& out, std::ostream& err) {
+  v1::ListHealthEventsRequest request;
+  request.set_cluster(args.cluster);
+  request.set_limit(args.limit);
+  v1::ListHealthEventsResponse response;
+  grpc::ClientContext context;
+  PrepareContext(context, session);
+  if (auto status = stub.ListHealthEvents(&context, request, &response); !status.ok()) {
+    return Fail(status, session, "health-events", err);
+  }
+  out << RenderHealthEvents(response, args, session.global.output, session.clock.Now());
   return 0;
 }
 
@@ -196,6 +272,21 @@ int Dispatch(const Invocation& invocation, std::ostream& out, std::ostream& err)
   }
   if (const auto* a = std::get_if<RollbackArgs>(&invocation.args)) {
     return RunRollback(*a, session, *stub, out, err);
+  }
+  if (const auto* a = std::get_if<StatusArgs>(&invocation.args)) {
+    return RunStatus(*a, session, *stub, out, err);
+  }
+  if (const auto* a = std::get_if<BackendsArgs>(&invocation.args)) {
+    return RunBackends(*a, session, *stub, out, err);
+  }
+  if (const auto* a = std::get_if<StatsArgs>(&invocation.args)) {
+    return RunStats(*a, session, *stub, out, err);
+  }
+  if (const auto* a = std::get_if<CircuitsArgs>(&invocation.args)) {
+    return RunCircuits(*a, session, *stub, out, err);
+  }
+  if (const auto* a = std::get_if<HealthEventsArgs>(&invocation.args)) {
+    return RunHealthEvents(*a, session, *stub, out, err);
   }
   return RunProxies(session, *stub, out, err);
 }

@@ -46,6 +46,17 @@ int RunDiff(const DiffArgs& args, const Session& session, AdminStub& stub, std::
 int RunRollback(const RollbackArgs& args, const Session& session, AdminStub& stub,
                 std::ostream& out, std::ostream& err);
 int RunProxies(const Session& session, AdminStub& stub, std::ostream& out, std::ostream& err);
+// Exit 0, or with --exit-status 3 when the fleet is degraded and 4 when it is unhealthy.
+int RunStatus(const StatusArgs& args, const Session& session, AdminStub& stub, std::ostream& out,
+              std::ostream& err);
+int RunBackends(const BackendsArgs& args, const Session& session, AdminStub& stub,
+                std::ostream& out, std::ostream& err);
+int RunStats(const StatsArgs& args, const Session& session, AdminStub& stub, std::ostream& out,
+             std::ostream& err);
+int RunCircuits(const CircuitsArgs& args, const Session& session, AdminStub& stub,
+                std::ostream& out, std::ostream& err);
+int RunHealthEvents(const HealthEventsArgs& args, const Session& session, AdminStub& stub,
+                    std::ostream& out, std::ostream& err);
 
 // Runs a parsed command line against the control plane at --server; returns the exit code.
 int Dispatch(const Invocation& invocation, std::ostream& out, std::ostream& err);

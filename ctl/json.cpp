@@ -1,8 +1,16 @@
 #include "ctl/json.h"
 
+#include <cmath>
+
+#include "ctl/number_text.h"
 #include "hermes/common/json.h"
 
 namespace hermes::ctl {
+
+Json Json::Fixed(double value, int decimals) {
+  if (!std::isfinite(value)) return Json();
+  return Json(FixedNumber{FormatFixed(value, decimals)});
+}
 
 Json& Json::Set(std::string key, Json value) {
   std::get<Object>(value_).emplace_back(std::move(key), std::move(value));
@@ -32,6 +40,8 @@ void Json::DumpTo(std::string& out, int indent) const {
     out += std::to_string(*i);
   } else if (const uint64_t* u = std::get_if<uint64_t>(&value_)) {
     out += std::to_string(*u);
+  } else if (const FixedNumber* f = std::get_if<FixedNumber>(&value_)) {
+    out += f->text;
   } else if (const std::string* s = std::get_if<std::string>(&value_)) {
     AppendJsonString(out, *s);
   } else if (const Array* a = std::get_if<Array>(&value_)) {

@@ -26,6 +26,9 @@ class Json {
 
   static Json MakeArray() { return Json(Array{}); }
   static Json MakeObject() { return Json(Object{}); }
+  // A number with exactly `decimals` digits after the point ("20.000"), so rates and latencies
+  // keep the precision ctl/README.md documents; null when `value` is NaN or infinite.
+  static Json Fixed(double value, int decimals);
 
   // Adds a member to an object (the value must be an object).
   Json& Set(std::string key, Json value);
@@ -36,11 +39,16 @@ class Json {
   std::string Dump() const;
 
  private:
+  struct FixedNumber {
+    std::string text;
+  };
+  explicit Json(FixedNumber n) : value_(std::move(n)) {}
   explicit Json(Array a) : value_(std::move(a)) {}
   explicit Json(Object o) : value_(std::move(o)) {}
   void DumpTo(std::string& out, int indent) const;
 
-  std::variant<std::nullptr_t, bool, int64_t, uint64_t, std::string, Array, Object> value_;
+  std::variant<std::nullptr_t, bool, int64_t, uint64_t, FixedNumber, std::string, Array, Object>
+      value_;
 };
 
 }  // namespace hermes::ctl

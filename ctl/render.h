@@ -32,8 +32,29 @@ std::string RenderRollback(const v1::RollbackResponse& response, const RollbackA
 std::string RenderProxies(const v1::ListProxiesResponse& response, OutputFormat format,
                           TimePoint now);
 
+// Fleet health and stats: render_status.cpp, render_backends.cpp, render_stats.cpp,
+// render_circuits.cpp. `status` can fail on its answer (--exit-status).
+Rendered RenderStatus(const v1::GetStatusResponse& response, const StatusArgs& args,
+                      OutputFormat format, TimePoint now);
+std::string RenderBackends(const v1::ListBackendsResponse& response, const BackendsArgs& args,
+                           OutputFormat format, TimePoint now);
+std::string RenderHealthEvents(const v1::ListHealthEventsResponse& response,
+                               const HealthEventsArgs& args, OutputFormat format, TimePoint now);
+std::string RenderStats(const v1::GetStatsResponse& response, const StatsArgs& args,
+                        OutputFormat format);
+std::string RenderCircuits(const v1::ListCircuitsResponse& response, const CircuitsArgs& args,
+                           OutputFormat format);
+
+// `status --exit-status`: 0 healthy, 3 degraded, 4 unhealthy (or a health hermesctl does not
+// know).
+inline constexpr int kExitDegraded = 3;
+inline constexpr int kExitUnhealthy = 4;
+
 // The JSON of one config version (without its config body).
 Json VersionJson(const v1::ConfigVersion& version);
+
+// A time as -o json writes it: RFC 3339 with milliseconds, or null for 0 (unknown).
+Json TimeJson(int64_t unix_ms);
 
 // "location: path: message", leaving out the parts the control plane did not know.
 std::string FormatConfigError(const v1::ConfigError& error);

@@ -15,13 +15,13 @@ std::string WithNewline(std::string text) {
   return text;
 }
 
-Json TimeJson(int64_t unix_ms) {
-  return unix_ms == 0 ? Json() : Json(FormatRfc3339Millis(unix_ms));
-}
-
 std::string ShortHash(const std::string& hash) { return hash.substr(0, 12); }
 
 }  // namespace
+
+Json TimeJson(int64_t unix_ms) {
+  return unix_ms == 0 ? Json() : Json(FormatRfc3339Millis(unix_ms));
+}
 
 Json VersionJson(const v1::ConfigVersion& version) {
   Json j = Json::MakeObject();

@@ -57,10 +57,6 @@ bool HasNack(const v1::Proxy& p) {
   return p.has_last_nack() && (!p.last_nack().error().empty() || p.last_nack().at_unix_ms() != 0);
 }
 
-Json TimeJson(int64_t unix_ms) {
-  return unix_ms == 0 ? Json() : Json(FormatRfc3339Millis(unix_ms));
-}
-
 Json ProxyJson(const v1::Proxy& p) {
   // Labels sorted by key: protobuf maps have no stable order.
   const std::map<std::string, std::string> sorted(p.node().labels().begin(),

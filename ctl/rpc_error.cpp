@@ -73,6 +73,10 @@ Failure DescribeRpcError(const grpc::Status& status, const CallTarget& target) {
       return {"hermesctl: " + at + " did not answer within " + FormatDuration(target.timeout) +
               " (raise --timeout)" + Detail(status)};
     case grpc::StatusCode::UNIMPLEMENTED:
+      // A control plane older than hermesctl: the call is not in its AdminService.
+      if (!target.command.empty()) {
+        return {"hermesctl: " + at + " does not support " + target.command + "; upgrade it"};
+      }
       return {"hermesctl: " + at + " does not know this call (is it older than hermesctl?)" +
               Detail(status)};
     case grpc::StatusCode::INVALID_ARGUMENT:

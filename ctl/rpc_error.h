@@ -14,6 +14,7 @@ struct CallTarget {
   std::string server;
   bool sent_token = false;
   std::chrono::nanoseconds timeout{};
+  std::string command;  // the hermesctl command that made the call ("status"); may be empty
 };
 
 struct Failure {

@@ -168,6 +168,71 @@ TEST(CommandLineTest, DoubleDashEndsFlags) {
   EXPECT_EQ(std::get<RollbackArgs>(r.invocation.args).version, 4u);
 }
 
+TEST(CommandLineTest, StatusExitsZeroUnlessAskedForAnExitStatus) {
+  EXPECT_FALSE(std::get<StatusArgs>(Parse({"status"}).invocation.args).exit_status);
+  EXPECT_TRUE(std::get<StatusArgs>(Parse({"status", "--exit-status"}).invocation.args).exit_status);
+}
+
+TEST(CommandLineTest, BackendsWithoutFlagsAsksForEveryClusterAndTheDefaultWindow) {
+  const ParseResult r = Parse({"backends"});
+  ASSERT_EQ(r.error, "");
+  const auto& a = std::get<BackendsArgs>(r.invocation.args);
+  EXPECT_EQ(a.cluster, "");
+  EXPECT_EQ(a.window_seconds, 0u);
+}
+
+TEST(CommandLineTest, BackendsClusterAndWindow) {
+  const ParseResult r = Parse({"backends", "--cluster", "api", "--window=5m"});
+  ASSERT_EQ(r.error, "");
+  const auto& a = std::get<BackendsArgs>(r.invocation.args);
+  EXPECT_EQ(a.cluster, "api");
+  EXPECT_EQ(a.window_seconds, 300u);
+}
+
+TEST(CommandLineTest, StatsWithoutWindowAsksForTheTotals) {
+  const ParseResult r = Parse({"stats"});
+  ASSERT_EQ(r.error, "");
+  const auto& a = std::get<StatsArgs>(r.invocation.args);
+  EXPECT_EQ(a.proxy, "");
+  EXPECT_EQ(a.cluster, "");
+  EXPECT_EQ(a.window_seconds, 0u);
+}
+
+TEST(CommandLineTest, StatsProxyClusterAndWindow) {
+  const ParseResult r =
+      Parse({"stats", "--proxy", "edge-1", "--cluster", "api", "--window", "1h", "-o", "json"});
+  ASSERT_EQ(r.error, "");
+  const auto& a = std::get<StatsArgs>(r.invocation.args);
+  EXPECT_EQ(a.proxy, "edge-1");
+  EXPECT_EQ(a.cluster, "api");
+  EXPECT_EQ(a.window_seconds, 3600u);
+  EXPECT_EQ(r.invocation.global.output, OutputFormat::kJson);
+}
+
+TEST(CommandLineTest, CircuitsCluster) {
+  const ParseResult r = Parse({"circuits", "--cluster=payments"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(std::get<CircuitsArgs>(r.invocation.args).cluster, "payments");
+}
+
+TEST(CommandLineTest, HealthEventsClusterAndLimit) {
+  const ParseResult r = Parse({"health-events", "--cluster", "api", "--limit", "10"});
+  ASSERT_EQ(r.error, "");
+  const auto& a = std::get<HealthEventsArgs>(r.invocation.args);
+  EXPECT_EQ(a.cluster, "api");
+  EXPECT_EQ(a.limit, 10u);
+  EXPECT_EQ(std::get<HealthEventsArgs>(Parse({"health-events"}).invocation.args).limit, 0u);
+}
+
+TEST(CommandLineTest, ParseWindowTakesGoDurationsInWholeSeconds) {
+  EXPECT_EQ(ParseWindow("30s").seconds, 30u);
+  EXPECT_EQ(ParseWindow("1m30s").seconds, 90u);
+  EXPECT_EQ(ParseWindow("5m").seconds, 300u);
+  EXPECT_EQ(ParseWindow("1h").seconds, 3600u);
+  EXPECT_EQ(ParseWindow("1s").seconds, 1u);
+  EXPECT_EQ(ParseWindow("1h").error, "");
+}
+
 // Usage errors: the message names what was wrong.
 
 TEST(CommandLineTest, NoArgumentsIsAMissingCommand) { EXPECT_EQ(ErrorOf({}), "missing command"); }
@@ -264,7 +329,52 @@ TEST(CommandLineTest, ProxiesWithAnArgument) {
 }
 
 TEST(CommandLineTest, HelpForAnUnknownCommand) {
-  EXPECT_EQ(ErrorOf({"help", "status"}), "no help for unknown command 'status'");
+  EXPECT_EQ(ErrorOf({"help", "stat"}), "no help for unknown command 'stat'");
+}
+
+TEST(CommandLineTest, WindowWithoutAUnit) {
+  EXPECT_EQ(ErrorOf({"stats", "--window", "5"}),
+            "--window wants a duration above zero like 30s, 5m or 1h, got '5'");
+}
+
+TEST(CommandLineTest, WindowOfZeroOrBelow) {
+  EXPECT_EQ(ErrorOf({"backends", "--window", "0s"}),
+            "--window wants a duration above zero like 30s, 5m or 1h, got '0s'");
+  EXPECT_EQ(ErrorOf({"backends", "--window", "-5m"}),
+            "--window wants a duration above zero like 30s, 5m or 1h, got '-5m'");
+}
+
+TEST(CommandLineTest, WindowLongerThanTheHourTheControlPlaneKeeps) {
+  EXPECT_EQ(ErrorOf({"stats", "--window", "2h"}),
+            "--window can be at most 1h (the control plane keeps an hour of stats), got '2h'");
+  EXPECT_EQ(ErrorOf({"stats", "--window", "1h0m1s"}),
+            "--window can be at most 1h (the control plane keeps an hour of stats), got '1h0m1s'");
+}
+
+TEST(CommandLineTest, WindowInFractionsOfASecond) {
+  EXPECT_EQ(ErrorOf({"stats", "--window", "1500ms"}),
+            "--window counts whole seconds (like 90s or 1m30s), got '1500ms'");
+}
+
+TEST(CommandLineTest, WindowIsNotAFlagOfCircuits) {
+  EXPECT_EQ(ErrorOf({"circuits", "--window", "5m"}), "unknown flag --window for circuits");
+}
+
+TEST(CommandLineTest, FleetCommandsTakeNoArguments) {
+  EXPECT_EQ(ErrorOf({"status", "api"}), "status takes no arguments, got 1: 'api'");
+  EXPECT_EQ(ErrorOf({"backends", "api"}), "backends takes no arguments, got 1: 'api'");
+  EXPECT_EQ(ErrorOf({"stats", "edge-1"}), "stats takes no arguments, got 1: 'edge-1'");
+  EXPECT_EQ(ErrorOf({"circuits", "api"}), "circuits takes no arguments, got 1: 'api'");
+  EXPECT_EQ(ErrorOf({"health-events", "api"}), "health-events takes no arguments, got 1: 'api'");
+}
+
+TEST(CommandLineTest, HealthEventsBadLimit) {
+  EXPECT_EQ(ErrorOf({"health-events", "--limit", "0"}),
+            "--limit wants a count above zero, got '0'");
+}
+
+TEST(CommandLineTest, StatusExitStatusTakesNoValue) {
+  EXPECT_EQ(ErrorOf({"status", "--exit-status=1"}), "flag --exit-status takes no value");
 }
 
 TEST(CommandLineTest, ParseVersionNumber) {

@@ -1,14 +1,20 @@
 // What hermesctl's commands do before and around their call: reading the config file and the
-// token, and reporting a control plane that cannot be reached. No server runs here: the stub's
-// channel points at a closed local port.
+// token, and reporting a control plane that cannot be reached or does not know the call. No
+// control plane runs here: the stub's channel points at a closed local port, or at a gRPC server
+// on loopback whose AdminService implements none of its methods.
 #include <gmock/gmock.h>
 #include <grpcpp/create_channel.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
+#include <vector>
 
 #include "ctl/commands.h"
 
@@ -118,6 +124,71 @@ TEST(RunProxiesTest, UnreachableControlPlaneNamesTheAddressAndFails) {
   EXPECT_THAT(fx.err.str(), StartsWith("hermesctl: cannot reach the control plane at 127.0.0.1:1"));
   EXPECT_THAT(fx.err.str(), HasSubstr("\nhint: pass --server HOST:PORT or set HERMES_SERVER\n"));
   EXPECT_EQ(fx.out.str(), "");
+}
+
+// Each fleet command against an unreachable control plane: exit 1, nothing on stdout.
+TEST(FleetCommandsTest, UnreachableControlPlaneNamesTheAddressAndFails) {
+  const std::vector<std::function<int(Fixture&)>> runs = {
+      [](Fixture& fx) { return RunStatus({}, fx.MakeSession(), *fx.stub, fx.out, fx.err); },
+      [](Fixture& fx) { return RunBackends({}, fx.MakeSession(), *fx.stub, fx.out, fx.err); },
+      [](Fixture& fx) { return RunStats({}, fx.MakeSession(), *fx.stub, fx.out, fx.err); },
+      [](Fixture& fx) { return RunCircuits({}, fx.MakeSession(), *fx.stub, fx.out, fx.err); },
+      [](Fixture& fx) { return RunHealthEvents({}, fx.MakeSession(), *fx.stub, fx.out, fx.err); },
+  };
+  for (size_t i = 0; i < runs.size(); ++i) {
+    Fixture fx;
+    EXPECT_EQ(runs[i](fx), 1) << i;
+    EXPECT_THAT(fx.err.str(),
+                StartsWith("hermesctl: cannot reach the control plane at 127.0.0.1:1"))
+        << i;
+    EXPECT_EQ(fx.out.str(), "") << i;
+  }
+}
+
+// A gRPC server on loopback with the generated AdminService base, which implements no method:
+// like a control plane older than hermesctl, it answers every call UNIMPLEMENTED.
+class ServerWithoutAdminService {
+ public:
+  ServerWithoutAdminService() {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+  }
+  ~ServerWithoutAdminService() {
+    if (server_) server_->Shutdown(std::chrono::system_clock::now() + 5s);
+  }
+  bool started() const { return server_ != nullptr && port_ > 0; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  v1::AdminService::Service service_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+TEST(FleetCommandsTest, OlderControlPlaneNamesTheCommandAndSaysToUpgrade) {
+  ServerWithoutAdminService old_control_plane;
+  ASSERT_TRUE(old_control_plane.started());
+  Fixture fx;
+  fx.global.server = old_control_plane.address();
+  fx.stub = v1::AdminService::NewStub(
+      grpc::CreateChannel(fx.global.server, grpc::InsecureChannelCredentials()));
+
+  EXPECT_EQ(RunStats(StatsArgs{"", "", 300}, fx.MakeSession(), *fx.stub, fx.out, fx.err), 1);
+  EXPECT_EQ(fx.err.str(), "hermesctl: the control plane at " + fx.global.server +
+                              " does not support stats; upgrade it\n");
+  EXPECT_EQ(fx.out.str(), "");
+
+  fx.err.str("");
+  EXPECT_EQ(RunStatus(StatusArgs{true}, fx.MakeSession(), *fx.stub, fx.out, fx.err), 1);
+  EXPECT_EQ(fx.err.str(), "hermesctl: the control plane at " + fx.global.server +
+                              " does not support status; upgrade it\n");
+
+  fx.err.str("");
+  EXPECT_EQ(RunHealthEvents({}, fx.MakeSession(), *fx.stub, fx.out, fx.err), 1);
+  EXPECT_EQ(fx.err.str(), "hermesctl: the control plane at " + fx.global.server +
+                              " does not support health-events; upgrade it\n");
 }
 
 TEST(DispatchTest, HelpNeedsNoServer) {

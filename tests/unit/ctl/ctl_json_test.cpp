@@ -1,6 +1,8 @@
 // The hand-built JSON of -o json: exact text, key order as built.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "ctl/json.h"
 
 namespace hermes::ctl {
@@ -33,6 +35,19 @@ TEST(JsonTest, ObjectsKeepInsertionOrderAndIndentByTwo) {
   "empty": {}
 }
 )");
+}
+
+TEST(JsonTest, FixedNumbersKeepTheirDecimals) {
+  EXPECT_EQ(Json::Fixed(20, 3).Dump(), "20.000\n");
+  EXPECT_EQ(Json::Fixed(0.0125, 4).Dump(), "0.0125\n");
+  EXPECT_EQ(Json::Fixed(16.66666, 3).Dump(), "16.667\n");
+  EXPECT_EQ(Json::Fixed(-0.00001, 3).Dump(), "0.000\n");
+}
+
+TEST(JsonTest, NonFiniteFixedNumbersAreNull) {
+  EXPECT_EQ(Json::Fixed(std::numeric_limits<double>::quiet_NaN(), 3).Dump(), "null\n");
+  EXPECT_EQ(Json::Fixed(std::numeric_limits<double>::infinity(), 3).Dump(), "null\n");
+  EXPECT_EQ(Json::Fixed(-std::numeric_limits<double>::infinity(), 3).Dump(), "null\n");
 }
 
 }  // namespace

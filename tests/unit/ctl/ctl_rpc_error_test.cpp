@@ -72,7 +72,16 @@ TEST(RpcErrorTest, ServerErrorWithoutMessageNamesTheCode) {
   EXPECT_EQ(f.message, "hermesctl: the control plane at cp.internal:9090 answered NOT_FOUND");
 }
 
-TEST(RpcErrorTest, UnimplementedSuggestsAnOlderControlPlane) {
+TEST(RpcErrorTest, UnimplementedNamesTheCommandAndSaysToUpgrade) {
+  const Failure f = DescribeRpcError(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, ""),
+                                     CallTarget{"cp.internal:9090", true, 10s, "circuits"});
+  EXPECT_EQ(f.message,
+            "hermesctl: the control plane at cp.internal:9090 does not support circuits; "
+            "upgrade it");
+  EXPECT_EQ(f.exit_code, 1);
+}
+
+TEST(RpcErrorTest, UnimplementedWithoutACommandSuggestsAnOlderControlPlane) {
   const Failure f = DescribeRpcError(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, ""), kTarget);
   EXPECT_EQ(f.message,
             "hermesctl: the control plane at cp.internal:9090 does not know this call "
