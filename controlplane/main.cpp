@@ -10,16 +10,20 @@
 
 #include "controlplane/admin/admin_service.h"
 #include "controlplane/discovery/discovery_server.h"
+#include "controlplane/health/health_monitor.h"
+#include "controlplane/stats/stats_aggregator.h"
+#include "controlplane/stats/stats_service.h"
 #include "controlplane/store/sqlite_config_store.h"
 #include "controlplane/web/fleet_metrics.h"
 #include "controlplane/web/http_listener.h"
 #include "hermes/common/address.h"
 #include "hermes/common/clock.h"
+#include "hermes/common/duration.h"
 
 namespace {
 
 constexpr const char* kUsage = R"(usage: hermes-controlplane [--listen ADDR] [--http-listen ADDR] [--db FILE]
-                          [--token-file FILE] [--log-level LEVEL]
+                          [--token-file FILE] [--stats-interval DURATION] [--log-level LEVEL]
        hermes-controlplane --version | --help
 
 Stores config versions in an embedded SQLite file and streams them to every connected hermes
@@ -30,6 +34,7 @@ proxy (--control-plane); hermesctl drives it.
   --http-listen ADDR   HTTP: /healthz and /metrics (default 127.0.0.1:9091; "off" disables)
   --db FILE            the SQLite store (default ./hermes.db; created if absent)
   --token-file FILE    require this bearer token from proxies and hermesctl
+  --stats-interval D   how often proxies push their stats (default 10s; 1s..5m)
   --log-level LEVEL    trace, debug, info, warn, error (default info)
 )";
 
@@ -39,6 +44,7 @@ struct Flags {
   std::string db = "./hermes.db";
   std::string token_file;
   std::string log_level = "info";
+  std::string stats_interval = "10s";
 };
 
 // "host:port" for gRPC: ":9090" means every interface.
@@ -77,7 +83,7 @@ int main(int argc, char** argv) {
     } else if (i + 1 < args.size()) {
       value = args[i + 1];
       if (a == "--listen" || a == "--http-listen" || a == "--db" || a == "--token-file" ||
-          a == "--log-level")
+          a == "--log-level" || a == "--stats-interval")
         ++i;
     }
     if (a == "--listen") {
@@ -90,6 +96,8 @@ int main(int argc, char** argv) {
       flags.token_file = value;
     } else if (a == "--log-level") {
       flags.log_level = value;
+    } else if (a == "--stats-interval") {
+      flags.stats_interval = value;
     } else {
       std::cerr << "hermes-controlplane: unknown argument \"" << args[i] << "\"\n\n" << kUsage;
       return 2;
@@ -104,6 +112,17 @@ int main(int argc, char** argv) {
     return 2;
   }
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  std::chrono::milliseconds stats_interval;
+  {
+    auto d = ParseDuration(flags.stats_interval);
+    if (!d || *d < std::chrono::seconds(1) || *d > std::chrono::minutes(5)) {
+      std::cerr << "hermes-controlplane: --stats-interval \"" << flags.stats_interval
+                << "\": " << (d ? "must be between 1s and 5m" : "not a duration such as 10s or 1m")
+                << "\n";
+      return 2;
+    }
+    stats_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+  }
 
   std::string token;
   if (!flags.token_file.empty()) {
@@ -123,19 +142,37 @@ int main(int argc, char** argv) {
   auto& store = *opened.value();
 
   controlplane::DiscoveryServer discovery(&store, token);
-  controlplane::AdminService admin(store, discovery, token);
+  controlplane::HealthMonitor health(&store, clock, [&](discovery::UnhealthyEndpoints unhealthy) {
+    discovery.PublishHealth(std::move(unhealthy));
+  });
+  controlplane::StatsAggregator stats(clock, stats_interval);
+  if (auto loaded = stats.Load(store); !loaded) {
+    std::cerr << "hermes-controlplane: " << loaded.error().message << "\n";
+    return 1;
+  }
+  controlplane::StatsService stats_service(stats, &store, token, [](const controlplane::StoreError& error) {
+    spdlog::error("stats: cannot store reports: {} (retrying)", error.message);
+  });
+  controlplane::AdminService admin(store, discovery, token, &health, &stats);
   auto current = store.Current();
   if (!current) {
     std::cerr << "hermes-controlplane: " << current.error().message << "\n";
     return 1;
   }
-  if (current.value()) discovery.Publish(current.value()->id, current.value()->config);
+  health.Start();  // the recorded verdicts first: an endpoint found down stays out of rotation
+  if (current.value()) {
+    health.SetConfig(current.value()->config);
+    stats.SetRouteClusters(current.value()->config);
+    discovery.PublishHealth(health.Unhealthy());
+    discovery.Publish(current.value()->id, current.value()->config);
+  }
 
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(GrpcAddress(flags.listen), grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&discovery);
   builder.RegisterService(&admin);
+  builder.RegisterService(&stats_service);
   // Proxies ping every 10 s to find a dead control plane; without these a server answers such
   // pings with GOAWAY (too_many_pings) and drops the streams.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
@@ -148,7 +185,7 @@ int main(int argc, char** argv) {
     std::cerr << "hermes-controlplane: cannot listen on " << flags.listen << "\n";
     return 1;
   }
-  controlplane::HttpListener web([&] { return controlplane::FleetMetrics(discovery, store); });
+  controlplane::HttpListener web([&] { return controlplane::FleetMetrics(discovery, store, &health, &stats); });
   if (flags.http_listen != "off") {
     if (std::string err = web.Start(flags.http_listen); !err.empty()) {
       std::cerr << "hermes-controlplane: " << err << "\n";
@@ -170,5 +207,6 @@ int main(int argc, char** argv) {
   });
   server->Wait();
   waiter.join();
+  health.Stop();
   return 0;
 }

@@ -168,6 +168,7 @@ class DownstreamSession final : public SessionBase {
   std::string replay_;        // request body kept for retries (BufferRequestBody)
   std::string sticky_field_;  // Set-Cookie or header line pinning the client
   std::vector<uint32_t> tried_;  // endpoints this request tried
+  const Endpoint* served_ = nullptr;  // the endpoint of the request's final try, if one was made
   UpstreamFailure failure_;
   bool replay_ready_ = false;   // replay_ holds the whole body
   bool continue_sent_ = false;
@@ -367,6 +368,9 @@ void DownstreamSession::Finish(const Route* route, unsigned status) {
     route->stats->shards[w_.id()].Record(status, latency);
     route->cluster->stats->shards[w_.id()].Record(status, latency);
   }
+  if (served_) {
+    if (EndpointShard* shard = served_->state->shard(w_.id())) shard->Record(status, latency);
+  }
 }
 
 Task<Outcome> DownstreamSession::Proxy(const Route& route) {
@@ -388,6 +392,7 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
     target = target_;
   }
   target_view_ = target;
+  served_ = nullptr;
   request_id_view_ = {};
   if (http::ClientRequestId(req).empty()) GenerateRequestId();
 
@@ -437,6 +442,7 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
     if (admission == resilience::Admission::kRejected) {
       // Its breaker is open: try another endpoint (the original Hermes answered 502 here).
       cluster_shard.breaker_rejections.Add();
+      if (EndpointShard* shard = ep.state->shard(w_.id())) shard->breaker_rejections.Add();
       tried_.push_back(static_cast<uint32_t>(*pick));
       if (++breaker_skips >= cluster.endpoints.size()) {
         outcome = co_await LocalFailure(503, "every endpoint's circuit breaker is open");
@@ -446,6 +452,7 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
     }
     tried_.push_back(static_cast<uint32_t>(*pick));
 
+    served_ = &ep;
     Attempt attempt = co_await TryEndpoint(route, ep, route_deadline);
     Clock::time_point now = Clock::now();
     if (attempt == Attempt::kClientGone) {
@@ -455,6 +462,7 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
     }
     if (attempt == Attempt::kOverloaded) {
       ep.state->breaker.Release(admission);
+      served_ = nullptr;  // refused before the endpoint was tried: the 503 is the cluster's
       cluster_shard.upstream_overflow.Add();
       outcome = co_await Overloaded(failure_.reason);
       break;
@@ -463,6 +471,9 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
     // The endpoint's verdict, for its breaker and outlier detection.
     bool retriable = false;
     if (attempt == Attempt::kFailed) {
+      if (failure_.kind == resilience::AttemptFailure::kTimeout) {
+        if (EndpointShard* shard = ep.state->shard(w_.id())) shard->timeouts.Add();
+      }
       ep.state->breaker.OnFailure(cluster.breaker, admission, BreakerKind(failure_.kind), now);
       RecordOutlier(cluster, ep, resilience::AttemptResult::kLocalOriginFailure, now);
       retriable = resilience::ShouldRetryFailure(retry, failure_.kind) &&
@@ -498,6 +509,7 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
       if (allowed || retry_slot) {
         ++retries;
         cluster_shard.upstream_retries.Add();
+        served_ = nullptr;  // this try's outcome is not the request's
         up_.reset();  // a response being discarded goes with its connection
         res_.reset();
         auto wait = resilience::Backoff(retry, retries, w_.random());
@@ -679,6 +691,10 @@ Task<DownstreamSession::Attempt> DownstreamSession::TryEndpoint(const Route& rou
         bool timed_out = expired_;
         up_.reset();
         cluster_shard.upstream_connect_errors.Add();
+        if (EndpointShard* shard = ep.state->shard(w_.id())) {
+          shard->connect_errors.Add();
+          if (timed_out) shard->timeouts.Add();
+        }
         failure_ = {resilience::AttemptFailure::kConnectFailure, false, false,
                     timed_out ? 504u : 502u,
                     timed_out ? "upstream connect timeout" : "upstream connect failed"};

@@ -8,8 +8,10 @@
 #include <fstream>
 
 #include "dataplane/discovery/discovery_client.h"
+#include "dataplane/discovery/stats_reporter.h"
 #include "dataplane/options.h"
 #include "dataplane/server.h"
+#include "hermes/common/clock.h"
 #include "hermes/common/config.h"
 
 namespace {
@@ -46,15 +48,16 @@ int RunManaged(const dataplane::Options& opts, unsigned workers) {
   dataplane::ServerOptions so;
   so.workers = workers;
   so.handle_signals = true;
+  so.central_health = true;  // the control plane checks the backends
   dataplane::Server server(so);
-  auto apply = [&](const v1::Config& pushed) {
+  auto apply = [&](const v1::Config& pushed, const discovery::UnhealthyEndpoints& unhealthy) {
     v1::Config config = pushed;
     config::ApplyDefaults(config);
     ApplyOverrides(opts, config);
     std::vector<std::string> errors;
     for (const auto& e : config::Validate(config)) errors.push_back(e.ToString());
-    if (errors.empty()) errors = server.Apply(config);
-    if (errors.empty()) spdlog::info("applied the config pushed by {}", opts.control_plane);
+    if (errors.empty()) errors = server.Apply(config, unhealthy);
+    if (errors.empty()) spdlog::info("applied the update pushed by {}", opts.control_plane);
     return errors;
   };
   dataplane::DiscoveryClient client(co, apply);
@@ -80,7 +83,26 @@ int RunManaged(const dataplane::Options& opts, unsigned workers) {
   if (server.AdminPort()) spdlog::info("admin on port {}", server.AdminPort());
   spdlog::info("hermes {} managed by {} as node {}", HERMES_VERSION, opts.control_plane, opts.node_id);
   client.Start();
+
+  // Traffic stats go to the same control plane, as the same node, with the same token.
+  dataplane::StatsReporterOptions ro;
+  ro.server = co.server;
+  ro.node = co.node;
+  ro.token = co.token;
+  SystemClock wall_clock;
+  dataplane::StatsReporter reporter(
+      ro,
+      [&server] {
+        return dataplane::BuildStatsReport(server.stats(), server.snapshot().get(),
+                                           std::chrono::steady_clock::now());
+      },
+      wall_clock);
+  reporter.Start();
+
   server.Wait();
+  // SIGTERM drained and stopped the workers; the server's counters are still here, so the final
+  // report counts every request the drain let finish.
+  reporter.Stop();
   client.Stop();
   spdlog::info("stopped");
   return 0;

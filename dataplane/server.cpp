@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <google/protobuf/util/message_differencer.h>
 #include <spdlog/spdlog.h>
 
 #include "dataplane/admin/admin_server.h"
@@ -12,6 +13,7 @@
 #include "hermes/common/config.h"
 #include "hermes/common/duration.h"
 #include "hermes/common/health_checker.h"
+#include "hermes/common/health_spec.h"
 
 namespace hermes::dataplane {
 namespace {
@@ -21,7 +23,7 @@ constexpr int kBacklog = 4096;
 }  // namespace
 
 Server::Server(ServerOptions options)
-    : options_(std::move(options)), stats_(std::max(1u, options_.workers)) {
+    : options_(std::move(options)), stats_(std::max(1u, options_.workers)), registry_(stats_.workers()) {
   for (unsigned i = 0; i < stats_.workers(); ++i)
     workers_.push_back(std::make_unique<Worker>(i, stats_));
 }
@@ -66,6 +68,21 @@ std::vector<std::string> Server::Reload() {
     spdlog::error("reload of {} refused; the running config stays:", options_.config_path);
     for (const auto& e : errors) spdlog::error("  {}", e);
   }
+  return errors;
+}
+
+std::vector<std::string> Server::Apply(const v1::Config& config,
+                                      const discovery::UnhealthyEndpoints& unhealthy) {
+  std::lock_guard lock(mu_);
+  if (snapshot_ && google::protobuf::util::MessageDifferencer::Equals(config, snapshot_->config)) {
+    central_unhealthy_ = unhealthy;
+    ApplyCentralHealth();
+    return {};
+  }
+  discovery::UnhealthyEndpoints previous = std::move(central_unhealthy_);
+  central_unhealthy_ = unhealthy;
+  auto errors = ApplyLocked(config);  // its Publish applies central_unhealthy_ before workers see it
+  if (!errors.empty()) central_unhealthy_ = std::move(previous);
   return errors;
 }
 
@@ -129,12 +146,39 @@ void Server::Publish(const v1::Config& config) {
   ResolveEndpoints(config, hosts_, resolved);
   hosts_ = std::move(resolved);
   snapshot_ = CompileSnapshot(config, hosts_, ++generation_, stats_, registry_);
+  UpdateHealthTargets();  // before the workers see the snapshot: new endpoints get their health
   for (auto& w : workers_) w->PostSnapshot(snapshot_);
-  UpdateHealthTargets();
   registry_.Prune();
 }
 
+void Server::BackInService(const Cluster& cluster, const Endpoint& ep) {
+  // The checker's verdict ends what the proxy's own passive checks decided from the failures
+  // that made the endpoint unhealthy: the ejection ends, an open breaker goes half-open.
+  auto now = std::chrono::steady_clock::now();
+  ep.state->outlier.ReturnNow(cluster.state->outlier, now);
+  ep.state->breaker.CutOpenWait(cluster.breaker, now);
+}
+
+void Server::ApplyCentralHealth() {
+  for (const auto& cluster : snapshot_->clusters) {
+    auto down = central_unhealthy_.find(cluster->name);
+    bool changed = false;
+    for (const auto& ep : cluster->endpoints) {
+      bool healthy = down == central_unhealthy_.end() || !down->second.count(ep.address);
+      bool was = ep.state->healthy.exchange(healthy, std::memory_order_relaxed);
+      changed |= was != healthy;
+      if (healthy && !was) BackInService(*cluster, ep);
+    }
+    if (changed) cluster->state->availability_epoch.fetch_add(1, std::memory_order_release);
+  }
+}
+
 void Server::UpdateHealthTargets() {
+  if (options_.central_health) {
+    // The control plane checks; its last verdicts stay while it is unreachable.
+    ApplyCentralHealth();
+    return;
+  }
   std::vector<health::Target> targets;
   for (size_t i = 0; i < snapshot_->clusters.size(); ++i) {
     const Cluster& cluster = *snapshot_->clusters[i];
@@ -146,24 +190,7 @@ void Server::UpdateHealthTargets() {
       if (changed) cluster.state->availability_epoch.fetch_add(1, std::memory_order_release);
       continue;
     }
-    health::ProbeSpec spec;
-    spec.kind = check.protocol() == "tcp" ? health::ProbeSpec::Kind::kTcp : health::ProbeSpec::Kind::kHttp;
-    spec.method = check.method();
-    spec.path = check.path();
-    spec.host = check.host();
-    if (!check.expected_statuses().empty()) {
-      spec.expected.clear();
-      for (uint32_t code : check.expected_statuses())
-        spec.expected.emplace_back(static_cast<uint16_t>(code), static_cast<uint16_t>(code));
-    }
-    auto ms = [](const google::protobuf::Duration& d) { return std::chrono::duration_cast<Millis>(ToChrono(d)); };
-    spec.interval = ms(check.interval());
-    spec.unhealthy_interval = ms(check.unhealthy_interval());
-    spec.timeout = ms(check.timeout());
-    spec.initial_jitter = ms(check.initial_jitter());
-    spec.interval_jitter = ms(check.interval_jitter());
-    spec.healthy_threshold = check.healthy_threshold();
-    spec.unhealthy_threshold = check.unhealthy_threshold();
+    health::ProbeSpec spec = health::ProbeSpecFrom(check);
     for (const auto& ep : cluster.endpoints) {
       targets.push_back({cluster.name + "/" + ep.address, ep.host_port.host, ep.resolved, spec});
     }
@@ -189,6 +216,13 @@ void Server::OnHealthTransition(const std::string& key, bool healthy, const std:
     std::lock_guard lock(mu_);
     registry_.Get(cluster, address)->healthy.store(healthy, std::memory_order_relaxed);
     registry_.GetCluster(cluster)->availability_epoch.fetch_add(1, std::memory_order_release);
+    if (healthy) {
+      for (const auto& c : snapshot_->clusters) {
+        if (c->name != cluster) continue;
+        for (const auto& ep : c->endpoints)
+          if (ep.address == address) BackInService(*c, ep);
+      }
+    }
   }
   if (healthy) {
     spdlog::info("health check: {} is healthy again ({})", key, reason);
@@ -214,8 +248,8 @@ Task<void> Server::RefreshDnsLoop() {
     if (ResolveEndpoints(snapshot_->config, hosts_, resolved)) {
       hosts_ = std::move(resolved);
       snapshot_ = CompileSnapshot(snapshot_->config, hosts_, ++generation_, stats_, registry_);
-      for (auto& w : workers_) w->PostSnapshot(snapshot_);
       UpdateHealthTargets();  // probe the addresses the names resolve to now
+      for (auto& w : workers_) w->PostSnapshot(snapshot_);
     }
   }
 }

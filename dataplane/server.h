@@ -15,6 +15,7 @@
 #include "dataplane/snapshot.h"
 #include "dataplane/stats.h"
 #include "dataplane/worker.h"
+#include "hermes/common/resources.h"
 #include "hermes/v1/config.pb.h"
 
 namespace hermes::dataplane {
@@ -30,6 +31,9 @@ struct ServerOptions {
   std::string config_path;  // re-read on reload; empty when the config is given directly
   unsigned workers = 1;
   bool handle_signals = false;  // SIGHUP reloads, SIGTERM/SIGINT drain and stop
+  // Managed mode: endpoint health comes from the control plane (ApplyHealth), which checks the
+  // fleet's backends centrally; this process runs no probes of its own.
+  bool central_health = false;
 };
 
 class Server {
@@ -49,6 +53,12 @@ class Server {
   // Applies a validated config (defaults applied): listeners opened before the old ones close,
   // then every worker swaps to the new snapshot between requests. Thread-safe.
   std::vector<std::string> Apply(const hermes::v1::Config& config);
+
+  // Managed mode: applies a pushed config together with the control plane's health verdicts.
+  // When the config equals the running one (a health-only update) only the endpoints' health
+  // flags change: no snapshot is compiled and no balancer rebuilt. Thread-safe.
+  std::vector<std::string> Apply(const hermes::v1::Config& config,
+                                 const discovery::UnhealthyEndpoints& unhealthy);
 
   // Stops accepting, lets requests in flight finish (up to the drain timeout), then stops
   // every thread. Thread-safe; Wait() returns once it is done.
@@ -76,6 +86,11 @@ class Server {
   // Hands the snapshot's health-checked endpoints to the checker (mu_ held).
   void UpdateHealthTargets();
   void OnHealthTransition(const std::string& key, bool healthy, const std::string& reason);
+  // Sets every endpoint's health from central_unhealthy_ (mu_ held); bumps the epoch of each
+  // cluster where one changed.
+  void ApplyCentralHealth();
+  // An endpoint found healthy again by active checks (mu_ held).
+  void BackInService(const Cluster& cluster, const Endpoint& ep);
   Task<void> RefreshDnsLoop();
   Task<void> SignalLoop();
   void DrainAndStop();
@@ -97,6 +112,7 @@ class Server {
   ResolvedHosts hosts_;
   std::map<std::string, OpenListener> listeners_;  // by listener name
   std::string admin_address_;
+  discovery::UnhealthyEndpoints central_unhealthy_;  // central_health: the last pushed verdicts
   uint64_t generation_ = 0;
   std::atomic<bool> ready_{false};
   std::atomic<bool> shutting_down_{false};

@@ -171,13 +171,26 @@ const std::vector<tcp::endpoint>* ResolvedHosts::Find(std::string_view key) cons
   return nullptr;
 }
 
+EndpointTotals EndpointState::Totals() const {
+  EndpointTotals t = earlier;
+  for (const auto& shard : shards) t.Add(shard);
+  return t;
+}
+
 std::shared_ptr<EndpointState> EndpointStateRegistry::Get(const std::string& cluster,
                                                           const std::string& address) {
   std::string key = cluster + "/" + address;
   for (auto& [k, s] : states_) {
     if (k == key) return s;
   }
-  states_.emplace_back(key, std::make_shared<EndpointState>());
+  EndpointTotals earlier;
+  auto retired = std::find_if(retired_.begin(), retired_.end(),
+                              [&](const auto& e) { return e.first == key; });
+  if (retired != retired_.end()) {
+    earlier = retired->second;
+    retired_.erase(retired);
+  }
+  states_.emplace_back(key, std::make_shared<EndpointState>(workers_, earlier));
   return states_.back().second;
 }
 
@@ -190,7 +203,14 @@ std::shared_ptr<ClusterState> EndpointStateRegistry::GetCluster(const std::strin
 }
 
 void EndpointStateRegistry::Prune() {
-  std::erase_if(states_, [](const auto& e) { return e.second.use_count() == 1; });
+  std::erase_if(states_, [this](const auto& e) {
+    if (e.second.use_count() != 1) return false;
+    // The last other owner let go with a release decrement: after this fence its workers'
+    // counter writes are visible here.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    retired_.emplace_back(e.first, e.second->Totals());
+    return true;
+  });
   std::erase_if(clusters_, [](const auto& e) { return e.second.use_count() == 1; });
 }
 

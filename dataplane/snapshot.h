@@ -33,10 +33,24 @@ using resilience::BreakerState;
 // Per-endpoint state shared by every worker, kept in atomics, surviving config updates while the
 // endpoint (cluster + address) stays.
 struct EndpointState {
+  // `earlier`: what this endpoint counted in this process run before it left the config and came
+  // back, so that its reported counters never go down within a run.
+  explicit EndpointState(unsigned workers = 1, const EndpointTotals& earlier = {})
+      : shards(workers), earlier(earlier) {}
+
+  // This worker's traffic shard; null for a worker the state was not sized for.
+  EndpointShard* shard(unsigned worker) {
+    return worker < shards.size() ? &shards[worker] : nullptr;
+  }
+  // Every count of this process run: `earlier` and every worker's shard.
+  EndpointTotals Totals() const;
+
   std::atomic<int64_t> active_requests{0};
   std::atomic<bool> healthy{true};  // written by health checking; true until a checker says otherwise
   resilience::CircuitBreaker breaker;
   resilience::OutlierDetector outlier;
+  std::vector<EndpointShard> shards;  // one per worker; worker i writes only shards[i]
+  const EndpointTotals earlier;
 };
 
 // Per-cluster state shared by every worker, surviving config updates while the cluster (by name)
@@ -182,14 +196,19 @@ inline constexpr uint64_t kStickySeed = 0x6865726d65737374ULL;
 // Keeps EndpointState objects alive by (cluster, address) across snapshots.
 class EndpointStateRegistry {
  public:
+  // `workers`: the server's worker threads, one traffic shard each per endpoint.
+  explicit EndpointStateRegistry(unsigned workers = kMaxWorkers) : workers_(workers) {}
   std::shared_ptr<EndpointState> Get(const std::string& cluster, const std::string& address);
   std::shared_ptr<ClusterState> GetCluster(const std::string& cluster);
-  // Drops states no snapshot references any more.
+  // Drops states no snapshot references any more (keeping their counts for a comeback).
   void Prune();
 
  private:
+  unsigned workers_;
   std::vector<std::pair<std::string, std::shared_ptr<EndpointState>>> states_;  // key cluster/address
   std::vector<std::pair<std::string, std::shared_ptr<ClusterState>>> clusters_;
+  // The counts of pruned endpoints, by key: a counter of a process run never goes down.
+  std::vector<std::pair<std::string, EndpointTotals>> retired_;
 };
 
 // Compiles a validated config (defaults applied). Host names absent from `hosts` get no

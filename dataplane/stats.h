@@ -54,6 +54,35 @@ struct alignas(64) TrafficShard {
   void Record(unsigned status, std::chrono::microseconds latency);
 };
 
+// What one endpoint served on one worker: the endpoint's part of what TrafficShard counts for its
+// cluster. Same rules as TrafficShard: only its worker writes it.
+struct alignas(64) EndpointShard {
+  std::array<Counter, 6> responses_by_class;  // the final try's response; [0] = none sent
+  std::array<Counter, kLatencyBucketsUs.size() + 1> latency_buckets;
+  Counter latency_sum_us;
+  Counter connect_errors;      // connections to the endpoint that failed to open
+  Counter timeouts;            // tries on the endpoint that timed out (connect, response head)
+  Counter breaker_rejections;  // picks of the endpoint skipped because its breaker was open
+
+  void Record(unsigned status, std::chrono::microseconds latency);
+};
+
+// An endpoint's shards summed: plain numbers, for reports.
+struct EndpointTotals {
+  std::array<uint64_t, 6> responses_by_class{};
+  std::array<uint64_t, kLatencyBucketsUs.size() + 1> latency_buckets{};
+  uint64_t latency_sum_us = 0;
+  uint64_t connect_errors = 0;
+  uint64_t timeouts = 0;
+  uint64_t breaker_rejections = 0;
+
+  void Add(const EndpointShard& shard);
+  void Add(const EndpointTotals& other);
+};
+
+// The most worker threads a proxy runs (--workers accepts 1 to 256).
+inline constexpr unsigned kMaxWorkers = 256;
+
 // Counts for one route or cluster, one shard per worker.
 struct TrafficStats {
   TrafficStats(std::string name, unsigned workers) : name(std::move(name)), shards(workers) {}

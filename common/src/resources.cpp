@@ -64,7 +64,7 @@ std::string SetVersion(const std::vector<v1::Resource>& resources) {
   return ContentHash(all);
 }
 
-ResourceSet BuildResources(const v1::Config& config) {
+ResourceSet BuildResources(const v1::Config& config, const UnhealthyEndpoints& unhealthy) {
   ResourceSet set;
   auto& clusters = set.by_type[TypeIndex(v1::CLUSTERS)].resources;
   auto& endpoints = set.by_type[TypeIndex(v1::ENDPOINTS)].resources;
@@ -80,6 +80,10 @@ ResourceSet BuildResources(const v1::Config& config) {
     eps.set_name(c.name());
     eps.mutable_endpoints()->set_cluster(c.name());
     *eps.mutable_endpoints()->mutable_endpoints() = c.endpoints();
+    if (auto down = unhealthy.find(c.name()); down != unhealthy.end()) {
+      for (const v1::Endpoint& e : c.endpoints())
+        if (down->second.count(e.address())) (*eps.mutable_endpoints()->mutable_healthy())[e.address()] = false;
+    }
     Seal(eps);
     endpoints.push_back(std::move(eps));
   }

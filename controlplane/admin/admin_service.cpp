@@ -1,6 +1,8 @@
 #include "controlplane/admin/admin_service.h"
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "hermes/common/config.h"
 #include "hermes/common/yaml_writer.h"
@@ -53,8 +55,20 @@ grpc::Status ToStatus(const StoreError& error) {
   }
 }
 
-AdminService::AdminService(ConfigStore& store, DiscoveryServer& discovery, std::string token)
-    : store_(store), discovery_(discovery), token_(std::move(token)) {}
+AdminService::AdminService(ConfigStore& store, DiscoveryServer& discovery, std::string token,
+                           HealthMonitor* health, StatsAggregator* stats, TimePoint started)
+    : store_(store),
+      discovery_(discovery),
+      token_(std::move(token)),
+      health_(health),
+      stats_(stats),
+      started_(started) {}
+
+void AdminService::Publish(const ConfigVersion& version) {
+  if (health_) health_->SetConfig(version.config);
+  if (stats_) stats_->SetRouteClusters(version.config);
+  discovery_.Publish(version.id, version.config);
+}
 
 grpc::Status AdminService::Authorize(const grpc::ServerContext& context) const {
   if (token_.empty()) return grpc::Status::OK;
@@ -98,7 +112,7 @@ grpc::Status AdminService::ApplyConfig(grpc::ServerContext* context,
   if (!applied) return ToStatus(applied.error());
   Fill(applied.value().version, *response->mutable_version(), false);
   response->set_created(applied.value().created);
-  if (applied.value().created) discovery_.Publish(applied.value().version.id, applied.value().version.config);
+  if (applied.value().created) Publish(applied.value().version);
   return grpc::Status::OK;
 }
 
@@ -164,13 +178,19 @@ grpc::Status AdminService::Rollback(grpc::ServerContext* context, const v1::Roll
   auto rolled = store_.Rollback(target, author);
   if (!rolled) return ToStatus(rolled.error());
   Fill(rolled.value().version, *response->mutable_version(), false);
-  if (rolled.value().created) discovery_.Publish(rolled.value().version.id, rolled.value().version.config);
+  if (rolled.value().created) Publish(rolled.value().version);
   return grpc::Status::OK;
 }
 
 grpc::Status AdminService::ListProxies(grpc::ServerContext* context, const v1::ListProxiesRequest*,
                                        v1::ListProxiesResponse* response) {
   if (auto s = Authorize(*context); !s.ok()) return s;
+  FillProxies(*response);
+  return grpc::Status::OK;
+}
+
+void AdminService::FillProxies(v1::ListProxiesResponse& out) const {
+  v1::ListProxiesResponse* response = &out;
   std::set<std::string> seen;
   for (const StreamStatus& s : discovery_.Proxies()) {
     if (!seen.insert(s.node.id()).second) continue;
@@ -217,6 +237,150 @@ grpc::Status AdminService::ListProxies(grpc::ServerContext* context, const v1::L
       p.set_last_seen_unix_ms(UnixMs(n.node.last_seen));
       p.set_state(v1::DISCONNECTED);
     }
+  }
+}
+
+grpc::Status AdminService::GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest*,
+                                     v1::GetStatusResponse* response) {
+  if (auto s = Authorize(*context); !s.ok()) return s;
+  auto current = store_.Current();
+  if (!current) return ToStatus(current.error());
+  response->set_config_version(current.value() ? static_cast<uint64_t>(current.value()->id) : 0);
+  response->set_started_unix_ms(UnixMs(started_));
+
+  v1::FleetHealth health = v1::HEALTHY;
+  auto worse = [&](v1::FleetHealth h, std::string reason) {
+    if (h > health) health = h;
+    response->add_reasons(std::move(reason));
+  };
+  if (!current.value()) worse(v1::DEGRADED, "no config applied yet (hermesctl apply -f FILE)");
+
+  v1::ListProxiesResponse proxies;
+  FillProxies(proxies);
+  uint32_t connected = 0, in_sync = 0;
+  for (const v1::Proxy& p : proxies.proxies()) {
+    if (p.state() != v1::DISCONNECTED) ++connected;
+    if (p.state() == v1::SYNCED) ++in_sync;
+  }
+  response->set_proxies_total(static_cast<uint32_t>(proxies.proxies_size()));
+  response->set_proxies_connected(connected);
+  response->set_proxies_in_sync(in_sync);
+  if (connected == 0) {
+    worse(v1::UNHEALTHY, proxies.proxies().empty() ? "no proxy has connected" : "no proxy connected");
+  }
+  for (const v1::Proxy& p : proxies.proxies()) {
+    if (p.state() == v1::SYNCED) continue;
+    std::string state = p.state() == v1::DISCONNECTED ? "disconnected"
+                        : p.state() == v1::NACKED     ? "refused v" + std::to_string(p.config_version())
+                                                      : "not in sync yet";
+    worse(v1::DEGRADED, "proxy " + p.node().id() + " " + state);
+  }
+
+  uint32_t total = 0, healthy = 0;
+  if (health_) {
+    std::map<std::string, std::pair<uint32_t, uint32_t>> per_cluster;  // healthy, total
+    for (const auto& [key, v] : health_->View()) {
+      ++total;
+      auto& c = per_cluster[key.first];
+      ++c.second;
+      if (v.healthy) {
+        ++healthy;
+        ++c.first;
+      } else {
+        worse(v1::DEGRADED, "backend " + key.first + "/" + key.second + " unhealthy (" + v.reason + ")");
+      }
+    }
+    for (const auto& [cluster, c] : per_cluster)
+      if (c.first == 0) worse(v1::UNHEALTHY, "cluster " + cluster + " has no healthy backend");
+  }
+  response->set_backends_total(total);
+  response->set_backends_healthy(healthy);
+  response->set_health(health);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::ListBackends(grpc::ServerContext* context,
+                                        const v1::ListBackendsRequest* request,
+                                        v1::ListBackendsResponse* response) {
+  if (auto s = Authorize(*context); !s.ok()) return s;
+  auto current = store_.Current();
+  if (!current) return ToStatus(current.error());
+  if (!current.value()) return grpc::Status::OK;
+  const v1::Config& config = current.value()->config;
+  bool found = request->cluster().empty();
+  for (const v1::Cluster& c : config.clusters()) found |= c.name() == request->cluster();
+  if (!found)
+    return {grpc::StatusCode::NOT_FOUND, "no cluster \"" + request->cluster() + "\" in v" +
+                                             std::to_string(current.value()->id)};
+  std::chrono::seconds window(request->window_seconds() == 0 ? 60 : request->window_seconds());
+  auto health = health_ ? health_->View() : std::map<std::pair<std::string, std::string>, EndpointHealthView>{};
+  auto traffic = stats_ ? stats_->Endpoints(window)
+                        : std::map<std::pair<std::string, std::string>, StatsAggregator::EndpointView>{};
+  for (const v1::Cluster& c : config.clusters()) {
+    if (!request->cluster().empty() && c.name() != request->cluster()) continue;
+    v1::BackendCluster& bc = *response->add_clusters();
+    bc.set_name(c.name());
+    bc.set_health_checked(c.health_check().enabled());
+    for (const v1::Endpoint& e : c.endpoints()) {
+      v1::BackendEndpoint& be = *bc.add_endpoints();
+      be.set_address(e.address());
+      std::pair<std::string, std::string> key{c.name(), e.address()};
+      auto h = health.find(key);
+      if (!c.health_check().enabled()) {
+        be.set_health(v1::UNCHECKED);
+      } else if (h == health.end()) {
+        be.set_health(v1::UNKNOWN);
+      } else {
+        be.set_health(h->second.healthy ? v1::ENDPOINT_HEALTHY : v1::ENDPOINT_UNHEALTHY);
+        be.set_health_reason(h->second.reason);
+        if (h->second.changed_at != TimePoint{}) be.set_health_changed_unix_ms(UnixMs(h->second.changed_at));
+      }
+      if (auto t = traffic.find(key); t != traffic.end()) {
+        be.set_proxies_reporting(t->second.proxies_reporting);
+        be.set_ejected_on(t->second.ejected_on);
+        be.set_active_requests(t->second.active_requests);
+        *be.mutable_rates() = t->second.rates;
+      } else {
+        be.mutable_rates()->set_window_seconds(static_cast<uint32_t>(window.count()));
+      }
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::GetStats(grpc::ServerContext* context, const v1::GetStatsRequest* request,
+                                    v1::GetStatsResponse* response) {
+  if (auto s = Authorize(*context); !s.ok()) return s;
+  if (!stats_) return {grpc::StatusCode::UNIMPLEMENTED, "this control plane keeps no stats"};
+  if (request->window_seconds() > 3600)
+    return {grpc::StatusCode::INVALID_ARGUMENT, "window_seconds: at most 3600 (the stats kept in memory)"};
+  *response = stats_->Stats(*request);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::ListCircuits(grpc::ServerContext* context,
+                                        const v1::ListCircuitsRequest* request,
+                                        v1::ListCircuitsResponse* response) {
+  if (auto s = Authorize(*context); !s.ok()) return s;
+  if (!stats_) return {grpc::StatusCode::UNIMPLEMENTED, "this control plane keeps no stats"};
+  *response = stats_->Circuits(*request);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::ListHealthEvents(grpc::ServerContext* context,
+                                            const v1::ListHealthEventsRequest* request,
+                                            v1::ListHealthEventsResponse* response) {
+  if (auto s = Authorize(*context); !s.ok()) return s;
+  size_t limit = request->limit() == 0 ? 50 : std::min<uint32_t>(request->limit(), 10000);
+  auto events = store_.ListHealthEvents(request->cluster(), limit);
+  if (!events) return ToStatus(events.error());
+  for (const HealthEventRecord& e : events.value()) {
+    v1::HealthEvent& out = *response->add_events();
+    out.set_cluster(e.cluster);
+    out.set_address(e.address);
+    out.set_healthy(e.healthy);
+    out.set_reason(e.reason);
+    out.set_at_unix_ms(UnixMs(e.at));
   }
   return grpc::Status::OK;
 }

@@ -9,6 +9,8 @@
 #include <string>
 
 #include "controlplane/discovery/discovery_server.h"
+#include "controlplane/health/health_monitor.h"
+#include "controlplane/stats/stats_aggregator.h"
 #include "controlplane/store/config_store.h"
 #include "hermes/v1/admin.grpc.pb.h"
 
@@ -17,7 +19,10 @@ namespace hermes::controlplane {
 class AdminService final : public v1::AdminService::Service {
  public:
   // `token` non-empty: every call needs "authorization: Bearer <token>".
-  AdminService(ConfigStore& store, DiscoveryServer& discovery, std::string token);
+  // `health` and `stats` may be null (then backends show no health or traffic).
+  AdminService(ConfigStore& store, DiscoveryServer& discovery, std::string token,
+               HealthMonitor* health = nullptr, StatsAggregator* stats = nullptr,
+               TimePoint started = std::chrono::system_clock::now());
 
   grpc::Status ApplyConfig(grpc::ServerContext* context, const v1::ApplyConfigRequest* request,
                            v1::ApplyConfigResponse* response) override;
@@ -31,13 +36,31 @@ class AdminService final : public v1::AdminService::Service {
                         v1::RollbackResponse* response) override;
   grpc::Status ListProxies(grpc::ServerContext* context, const v1::ListProxiesRequest* request,
                            v1::ListProxiesResponse* response) override;
+  grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
+                         v1::GetStatusResponse* response) override;
+  grpc::Status ListBackends(grpc::ServerContext* context, const v1::ListBackendsRequest* request,
+                            v1::ListBackendsResponse* response) override;
+  grpc::Status GetStats(grpc::ServerContext* context, const v1::GetStatsRequest* request,
+                        v1::GetStatsResponse* response) override;
+  grpc::Status ListCircuits(grpc::ServerContext* context, const v1::ListCircuitsRequest* request,
+                            v1::ListCircuitsResponse* response) override;
+  grpc::Status ListHealthEvents(grpc::ServerContext* context,
+                                const v1::ListHealthEventsRequest* request,
+                                v1::ListHealthEventsResponse* response) override;
+
+  // A stored version becomes the fleet's: pushed to every proxy, its endpoints health-checked.
+  void Publish(const ConfigVersion& version);
 
  private:
   grpc::Status Authorize(const grpc::ServerContext& context) const;
+  void FillProxies(v1::ListProxiesResponse& response) const;
 
   ConfigStore& store_;
   DiscoveryServer& discovery_;
   std::string token_;
+  HealthMonitor* health_;
+  StatsAggregator* stats_;
+  TimePoint started_;
   std::mutex apply_mu_;  // one change at a time: store, then publish, in order
 };
 

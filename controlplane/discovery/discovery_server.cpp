@@ -243,9 +243,21 @@ void DiscoveryServer::Unregister(Reactor* r) {
 }
 
 void DiscoveryServer::Publish(int64_t version, const v1::Config& config) {
-  auto desired = std::make_shared<ResourceSet>(BuildResources(config));
-  desired->config_version = version;
   std::lock_guard lock(mu_);
+  config_ = config;
+  config_version_ = version;
+  auto desired = std::make_shared<ResourceSet>(BuildResources(config, unhealthy_));
+  desired->config_version = version;
+  desired_ = desired;
+  for (Reactor* r : streams_) r->SetDesired(desired_);
+}
+
+void DiscoveryServer::PublishHealth(discovery::UnhealthyEndpoints unhealthy) {
+  std::lock_guard lock(mu_);
+  unhealthy_ = std::move(unhealthy);
+  if (!config_) return;
+  auto desired = std::make_shared<ResourceSet>(BuildResources(*config_, unhealthy_));
+  desired->config_version = config_version_;
   desired_ = desired;
   for (Reactor* r : streams_) r->SetDesired(desired_);
 }

@@ -52,6 +52,10 @@ class DiscoveryServer final : public v1::AggregatedDiscovery::CallbackService {
   // The config every proxy should run now (thread-safe; pushes to connected streams at once).
   void Publish(int64_t version, const v1::Config& config);
 
+  // The health checker's verdicts changed: re-sends the endpoints of the clusters concerned
+  // (only that type, only those clusters' resources change version). Thread-safe.
+  void PublishHealth(discovery::UnhealthyEndpoints unhealthy);
+
   // Connected proxies, and those seen since this process started that have gone away.
   std::vector<StreamStatus> Proxies() const;
   size_t connected() const;
@@ -80,6 +84,9 @@ class DiscoveryServer final : public v1::AggregatedDiscovery::CallbackService {
   std::set<Reactor*> streams_;
   std::map<std::string, StreamStatus> gone_;  // by node id: disconnected proxies
   std::shared_ptr<const ResourceSet> desired_;
+  std::optional<v1::Config> config_;  // the published config, for health-only updates
+  int64_t config_version_ = 0;
+  discovery::UnhealthyEndpoints unhealthy_;
 
   std::mutex writer_mu_;
   std::condition_variable writer_wake_;

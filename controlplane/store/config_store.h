@@ -1,5 +1,6 @@
-// The control plane's store: immutable config versions (apply, history, rollback) and what each
-// proxy has acknowledged. SqliteConfigStore is the implementation; tests may supply their own.
+// The control plane's store: immutable config versions (apply, history, rollback), what each
+// proxy has acknowledged, the stats pushed by proxies and the health checker's transitions.
+// SqliteConfigStore is the implementation; tests may supply their own.
 #pragma once
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "controlplane/store/store_result.h"
@@ -68,6 +70,41 @@ struct NodeStatus {
   std::map<std::string, NodeTypeState> types;  // by type
 };
 
+// A health transition of one endpoint, as the control plane's health checker saw it.
+struct HealthEventRecord {
+  std::string cluster;
+  std::string address;
+  bool healthy = false;
+  std::string reason;  // why, e.g. "HTTP 503" or "connect: connection refused"
+  TimePoint at;        // kept to the millisecond
+};
+
+// One proxy run's stats as the stats aggregator keeps them (proto/README.md, "The stats stream").
+struct StatsRunRecord {
+  std::string node_id;
+  std::uint64_t run_id = 0;
+  std::uint64_t sequence = 0;  // of the last report counted; at most INT64_MAX
+  TimePoint started_at;        // times are kept to the microsecond
+  TimePoint last_report_at;
+  // A serialized v1::StatsReport holding the run's cumulative counters. nullopt: the run is
+  // folded into its node's retired counts, and the row only remembers its sequence so that a late
+  // copy of one of its reports is recognized.
+  std::optional<std::string> report;
+};
+
+// The counts of a node's folded runs, summed: a serialized v1::StatsReport. One per node.
+struct StatsRetiredRecord {
+  std::string node_id;
+  std::string report;
+};
+
+struct StoredStats {
+  std::vector<StatsRunRecord> runs;
+  std::vector<StatsRetiredRecord> retired;
+
+  bool empty() const { return runs.empty() && retired.empty(); }
+};
+
 class ConfigStore {
  public:
   virtual ~ConfigStore() = default;
@@ -107,6 +144,27 @@ class ConfigStore {
 
   // Every node, by id, with its per-type ACK and NACK state.
   virtual Result<std::vector<NodeStatus>> ListNodes() const = 0;
+
+  // Writes every record of `stats` in one transaction; returns once it is durable. A run's row
+  // only moves forward: it is replaced by a record with a higher sequence, or folded (report
+  // nullopt) by one with at least its sequence; a folded row never changes again. A retired
+  // record replaces its node's.
+  virtual Result<void> SaveStats(const StoredStats& stats) = 0;
+
+  // Every stored run (by node, then run id) and every node's retired counts.
+  virtual Result<StoredStats> LoadStats() const = 0;
+
+  // Appends the transitions in one transaction, in order. The oldest events beyond a bound
+  // (kept: the newest 100000, and the last one of every endpoint) are dropped.
+  virtual Result<void> RecordHealthEvents(const std::vector<HealthEventRecord>& events) = 0;
+
+  // Up to `limit` transitions of `cluster` ("" = every cluster), newest first.
+  virtual Result<std::vector<HealthEventRecord>> ListHealthEvents(std::string_view cluster,
+                                                                  std::size_t limit) const = 0;
+
+  // The last transition recorded for each endpoint, by (cluster, address).
+  virtual Result<std::map<std::pair<std::string, std::string>, HealthEventRecord>> LatestHealth()
+      const = 0;
 };
 
 using ConfigStorePtr = std::unique_ptr<ConfigStore>;

@@ -71,6 +71,35 @@ CREATE TABLE node_nacks (
   PRIMARY KEY (node_id, resource_type)
 ) WITHOUT ROWID;
 )sql",
+    // 3: pushed stats (each proxy run's cumulative counters, see proto/README.md, "The stats
+    // stream") and the health checker's transitions. Rowid tables: a stats report is a large row.
+    // IF NOT EXISTS: a file whose user_version was set back finds these tables already there.
+    R"sql(
+CREATE TABLE IF NOT EXISTS stats_runs (
+  id                INTEGER PRIMARY KEY,
+  node_id           TEXT    NOT NULL,
+  run_id            INTEGER NOT NULL,  -- the proxy's uint64 run id, as the int64 of the same bits
+  sequence          INTEGER NOT NULL CHECK (sequence >= 0),
+  started_at_us     INTEGER NOT NULL,
+  last_report_at_us INTEGER NOT NULL,
+  report            BLOB,              -- NULL: folded into stats_retired
+  UNIQUE (node_id, run_id)
+);
+CREATE TABLE IF NOT EXISTS stats_retired (
+  node_id TEXT NOT NULL PRIMARY KEY,
+  report  BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS health_events (
+  id         INTEGER PRIMARY KEY,
+  cluster    TEXT    NOT NULL,
+  address    TEXT    NOT NULL,
+  healthy    INTEGER NOT NULL CHECK (healthy IN (0, 1)),
+  reason     TEXT    NOT NULL,
+  at_unix_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS health_events_by_cluster ON health_events (cluster, id);
+CREATE INDEX IF NOT EXISTS health_events_by_endpoint ON health_events (cluster, address, id);
+)sql",
 };
 
 StoreError Fail(sqlite3* db, std::string_view path, std::string_view step) {

@@ -415,4 +415,195 @@ Result<std::vector<NodeStatus>> SqliteConfigStore::ListNodes() const {
   return nodes;
 }
 
+// ---- Stats ----
+
+namespace {
+
+// The proxy's uint64 run id in an INTEGER column: the same bits, so every id stays distinct.
+std::int64_t RunIdColumn(std::uint64_t run_id) { return static_cast<std::int64_t>(run_id); }
+std::uint64_t RunIdFromColumn(std::int64_t column) { return static_cast<std::uint64_t>(column); }
+
+std::string RunName(const StatsRunRecord& run) {
+  return "run " + std::to_string(run.run_id) + " of node " + Quoted(run.node_id);
+}
+
+}  // namespace
+
+Result<void> SqliteConfigStore::SaveStats(const StoredStats& stats) {
+  for (const StatsRunRecord& run : stats.runs) {
+    if (run.node_id.empty()) {
+      return Error(StoreErrorKind::kInvalidArgument, "save stats", "a run has an empty node id");
+    }
+    if (run.sequence > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      return Error(StoreErrorKind::kInvalidArgument, "save stats",
+                   RunName(run) + ": sequence " + std::to_string(run.sequence) + " is too large");
+    }
+  }
+  for (const StatsRetiredRecord& retired : stats.retired) {
+    if (retired.node_id.empty()) {
+      return Error(StoreErrorKind::kInvalidArgument, "save stats",
+                   "retired counts have an empty node id");
+    }
+  }
+  std::lock_guard lock(mutex_);
+  Transaction transaction(db_.get(), Transaction::Mode::kWrite);
+  if (transaction.begin_result() != SQLITE_OK) return StorageError("save stats: begin");
+
+  // Forward only (see ConfigStore::SaveStats): a row is replaced by a higher sequence, or folded
+  // by at least its own; a folded row stays as it is.
+  Statement upsert(db_.get(),
+                   "INSERT INTO stats_runs (node_id, run_id, sequence, started_at_us, "
+                   "last_report_at_us, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                   "ON CONFLICT (node_id, run_id) DO UPDATE SET sequence = excluded.sequence, "
+                   "started_at_us = excluded.started_at_us, "
+                   "last_report_at_us = excluded.last_report_at_us, report = excluded.report "
+                   "WHERE stats_runs.report IS NOT NULL AND "
+                   "(excluded.sequence > stats_runs.sequence OR "
+                   "(excluded.report IS NULL AND excluded.sequence >= stats_runs.sequence))");
+  for (const StatsRunRecord& run : stats.runs) {
+    upsert.Reset();
+    upsert.Bind(1, run.node_id);
+    upsert.Bind(2, RunIdColumn(run.run_id));
+    upsert.Bind(3, static_cast<std::int64_t>(run.sequence));
+    upsert.Bind(4, ToUnixMicros(run.started_at));
+    upsert.Bind(5, ToUnixMicros(run.last_report_at));
+    if (run.report) {
+      upsert.BindBlob(6, *run.report);
+    } else {
+      upsert.BindNull(6);
+    }
+    if (upsert.Step() != SQLITE_DONE) return StorageError("save stats: " + RunName(run));
+  }
+  Statement replace(db_.get(),
+                    "INSERT INTO stats_retired (node_id, report) VALUES (?1, ?2) "
+                    "ON CONFLICT (node_id) DO UPDATE SET report = excluded.report");
+  for (const StatsRetiredRecord& retired : stats.retired) {
+    replace.Reset();
+    replace.Bind(1, retired.node_id);
+    replace.BindBlob(2, retired.report);
+    if (replace.Step() != SQLITE_DONE) {
+      return StorageError("save stats: retired counts of node " + Quoted(retired.node_id));
+    }
+  }
+  if (transaction.Commit() != SQLITE_OK) return StorageError("save stats: commit");
+  return {};
+}
+
+Result<StoredStats> SqliteConfigStore::LoadStats() const {
+  std::lock_guard lock(mutex_);
+  Transaction transaction(db_.get(), Transaction::Mode::kRead);
+  if (transaction.begin_result() != SQLITE_OK) return StorageError("load stats");
+  StoredStats stats;
+  Statement runs(db_.get(),
+                 "SELECT node_id, run_id, sequence, started_at_us, last_report_at_us, report "
+                 "FROM stats_runs ORDER BY node_id, run_id");
+  for (int rc = runs.Step(); rc != SQLITE_DONE; rc = runs.Step()) {
+    if (rc != SQLITE_ROW) return StorageError("load stats: runs");
+    StatsRunRecord& run = stats.runs.emplace_back();
+    run.node_id = runs.Text(0);
+    run.run_id = RunIdFromColumn(runs.Int(1));
+    run.sequence = static_cast<std::uint64_t>(runs.Int(2));
+    run.started_at = FromUnixMicros(runs.Int(3));
+    run.last_report_at = FromUnixMicros(runs.Int(4));
+    if (!runs.IsNull(5)) run.report = runs.Blob(5);
+  }
+  Statement retired(db_.get(), "SELECT node_id, report FROM stats_retired ORDER BY node_id");
+  for (int rc = retired.Step(); rc != SQLITE_DONE; rc = retired.Step()) {
+    if (rc != SQLITE_ROW) return StorageError("load stats: retired counts");
+    stats.retired.push_back({retired.Text(0), retired.Blob(1)});
+  }
+  return stats;
+}
+
+// ---- Health events ----
+
+namespace {
+
+std::int64_t ToUnixMillis(TimePoint t) {
+  return std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+TimePoint FromUnixMillis(std::int64_t millis) {
+  return TimePoint(
+      std::chrono::duration_cast<TimePoint::duration>(std::chrono::milliseconds(millis)));
+}
+
+constexpr std::string_view kHealthColumns = "cluster, address, healthy, reason, at_unix_ms";
+
+HealthEventRecord ReadHealthEvent(const Statement& row) {
+  return {row.Text(0), row.Text(1), row.Int(2) != 0, row.Text(3), FromUnixMillis(row.Int(4))};
+}
+
+}  // namespace
+
+Result<void> SqliteConfigStore::RecordHealthEvents(const std::vector<HealthEventRecord>& events) {
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (events[i].cluster.empty() || events[i].address.empty()) {
+      return Error(StoreErrorKind::kInvalidArgument, "record health events",
+                   "event " + std::to_string(i) + " has an empty cluster or address");
+    }
+  }
+  if (events.empty()) return {};
+  std::lock_guard lock(mutex_);
+  Transaction transaction(db_.get(), Transaction::Mode::kWrite);
+  if (transaction.begin_result() != SQLITE_OK) return StorageError("record health events: begin");
+  Statement insert(db_.get(), "INSERT INTO health_events (" + std::string(kHealthColumns) +
+                                  ") VALUES (?1, ?2, ?3, ?4, ?5)");
+  for (const HealthEventRecord& event : events) {
+    insert.Reset();
+    insert.Bind(1, event.cluster);
+    insert.Bind(2, event.address);
+    insert.Bind(3, std::int64_t{event.healthy ? 1 : 0});
+    insert.Bind(4, event.reason);
+    insert.Bind(5, ToUnixMillis(event.at));
+    if (insert.Step() != SQLITE_DONE) {
+      return StorageError("record health events: " + event.cluster + " " + event.address);
+    }
+  }
+  Statement prune(db_.get(),
+                  "DELETE FROM health_events WHERE id <= (SELECT max(id) FROM health_events) - ?1 "
+                  "AND id NOT IN (SELECT max(id) FROM health_events GROUP BY cluster, address)");
+  prune.Bind(1, kMaxHealthEvents);
+  if (prune.Step() != SQLITE_DONE) return StorageError("record health events: drop old events");
+  if (transaction.Commit() != SQLITE_OK) return StorageError("record health events: commit");
+  return {};
+}
+
+Result<std::vector<HealthEventRecord>> SqliteConfigStore::ListHealthEvents(
+    std::string_view cluster, std::size_t limit) const {
+  std::lock_guard lock(mutex_);
+  Statement select(db_.get(), "SELECT " + std::string(kHealthColumns) + " FROM health_events" +
+                                  (cluster.empty() ? " WHERE ?1 IS NULL" : " WHERE cluster = ?1") +
+                                  " ORDER BY id DESC LIMIT ?2");
+  if (cluster.empty()) {
+    select.BindNull(1);
+  } else {
+    select.Bind(1, cluster);
+  }
+  select.Bind(2, static_cast<std::int64_t>(
+                     std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+  std::vector<HealthEventRecord> events;
+  for (int rc = select.Step(); rc != SQLITE_DONE; rc = select.Step()) {
+    if (rc != SQLITE_ROW) return StorageError("list health events");
+    events.push_back(ReadHealthEvent(select));
+  }
+  return events;
+}
+
+Result<std::map<std::pair<std::string, std::string>, HealthEventRecord>>
+SqliteConfigStore::LatestHealth() const {
+  std::lock_guard lock(mutex_);
+  Statement select(db_.get(), "SELECT " + std::string(kHealthColumns) +
+                                  " FROM health_events WHERE id IN "
+                                  "(SELECT max(id) FROM health_events GROUP BY cluster, address)");
+  std::map<std::pair<std::string, std::string>, HealthEventRecord> latest;
+  for (int rc = select.Step(); rc != SQLITE_DONE; rc = select.Step()) {
+    if (rc != SQLITE_ROW) return StorageError("latest health");
+    HealthEventRecord event = ReadHealthEvent(select);
+    auto key = std::make_pair(event.cluster, event.address);
+    latest.insert_or_assign(std::move(key), std::move(event));
+  }
+  return latest;
+}
+
 }  // namespace hermes::controlplane

@@ -37,6 +37,19 @@ class SqliteConfigStore final : public ConfigStore {
                           std::string_view error) override;
   Result<std::vector<NodeStatus>> ListNodes() const override;
 
+  Result<void> SaveStats(const StoredStats& stats) override;
+  Result<StoredStats> LoadStats() const override;
+
+  // The bound of RecordHealthEvents: older events beyond it are dropped, except each endpoint's
+  // last one (LatestHealth must survive any number of transitions elsewhere).
+  static constexpr std::int64_t kMaxHealthEvents = 100000;
+
+  Result<void> RecordHealthEvents(const std::vector<HealthEventRecord>& events) override;
+  Result<std::vector<HealthEventRecord>> ListHealthEvents(std::string_view cluster,
+                                                          std::size_t limit) const override;
+  Result<std::map<std::pair<std::string, std::string>, HealthEventRecord>> LatestHealth()
+      const override;
+
   const std::string& path() const { return path_; }
 
  private:

@@ -4,7 +4,8 @@
 
 namespace hermes::controlplane {
 
-std::string FleetMetrics(const DiscoveryServer& discovery, const ConfigStore& store) {
+std::string FleetMetrics(const DiscoveryServer& discovery, const ConfigStore& store,
+                         const HealthMonitor* health, const StatsAggregator* stats) {
   PrometheusWriter w;
   int64_t connected = 0, in_sync = 0, nacked = 0;
   for (const StreamStatus& s : discovery.Proxies()) {
@@ -23,7 +24,23 @@ std::string FleetMetrics(const DiscoveryServer& discovery, const ConfigStore& st
   int64_t version = current && current.value() ? current.value()->id : 0;
   w.Family("hermes_controlplane_config_version", "gauge", "The current stored config version (0: none).");
   w.Sample("hermes_controlplane_config_version", {}, version);
-  return w.text();
+  std::string out = w.text();
+  if (health) {
+    PrometheusWriter h;
+    h.Family("hermes_controlplane_endpoint_healthy", "gauge",
+             "1 when the control plane's health checker finds the endpoint healthy (checked clusters).");
+    for (const auto& [key, v] : health->View()) {
+      if (!v.checked) continue;
+      h.Sample("hermes_controlplane_endpoint_healthy", {{"cluster", key.first}, {"endpoint", key.second}},
+               int64_t{v.healthy ? 1 : 0});
+    }
+    h.Family("hermes_controlplane_health_transitions_total", "counter",
+             "Health transitions seen by the control plane's checker since it started.");
+    h.Sample("hermes_controlplane_health_transitions_total", {}, health->transitions());
+    out += h.text();
+  }
+  if (stats) stats->AppendPrometheus(out);
+  return out;
 }
 
 }  // namespace hermes::controlplane

@@ -4,10 +4,14 @@
 #include <string>
 
 #include "controlplane/discovery/discovery_server.h"
+#include "controlplane/health/health_monitor.h"
+#include "controlplane/stats/stats_aggregator.h"
 #include "controlplane/store/config_store.h"
 
 namespace hermes::controlplane {
 
-std::string FleetMetrics(const DiscoveryServer& discovery, const ConfigStore& store);
+// `health` and `stats` may be null.
+std::string FleetMetrics(const DiscoveryServer& discovery, const ConfigStore& store,
+                         const HealthMonitor* health = nullptr, const StatsAggregator* stats = nullptr);
 
 }  // namespace hermes::controlplane

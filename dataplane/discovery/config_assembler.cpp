@@ -23,6 +23,15 @@ void ConfigAssembler::Load(const v1::Config& config) {
   }
 }
 
+discovery::UnhealthyEndpoints ConfigAssembler::Unhealthy() const {
+  discovery::UnhealthyEndpoints out;
+  for (const auto& [name, r] : resources_[TypeIndex(v1::ENDPOINTS)]) {
+    for (const auto& [address, healthy] : r.endpoints().healthy())
+      if (!healthy) out[name].insert(address);
+  }
+  return out;
+}
+
 std::optional<v1::Config> ConfigAssembler::Assemble(std::string* why_not) const {
   for (v1::ResourceType t : discovery::kTypeOrder) {
     if (!received_[TypeIndex(t)]) {

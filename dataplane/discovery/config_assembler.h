@@ -26,6 +26,9 @@ class ConfigAssembler {
   // cluster).
   std::optional<v1::Config> Assemble(std::string* why_not) const;
 
+  // The control plane's health verdicts carried by the endpoints resources (`healthy: false`).
+  discovery::UnhealthyEndpoints Unhealthy() const;
+
   const std::string& version(v1::ResourceType t) const { return versions_[discovery::TypeIndex(t)]; }
   bool received(v1::ResourceType t) const { return received_[discovery::TypeIndex(t)]; }
 

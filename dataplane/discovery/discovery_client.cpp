@@ -125,7 +125,7 @@ void DiscoveryClient::RunStream() {
     std::string why;
     std::optional<v1::Config> config = trial.Assemble(&why);
     std::vector<std::string> errors;
-    if (config) errors = apply_(*config);
+    if (config) errors = apply_(*config, trial.Unhealthy());
 
     v1::DiscoveryRequest answer;
     answer.set_type(response.type());

@@ -34,8 +34,10 @@ struct DiscoveryClientOptions {
   std::chrono::milliseconds keepalive_timeout{5000};
 };
 
-// Applies an assembled config; returns what is wrong with it (empty: applied).
-using ApplyConfigFn = std::function<std::vector<std::string>(const v1::Config&)>;
+// Applies an assembled config with the control plane's health verdicts; returns what is wrong
+// with it (empty: applied).
+using ApplyConfigFn = std::function<std::vector<std::string>(const v1::Config&,
+                                                             const discovery::UnhealthyEndpoints&)>;
 
 class DiscoveryClient {
  public:

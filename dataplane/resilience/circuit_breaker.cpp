@@ -161,6 +161,11 @@ void CircuitBreaker::Release(Admission a) {
   }
 }
 
+void CircuitBreaker::CutOpenWait(const BreakerSettings& s, TimePoint now) {
+  if (Word::Unpack(word_.load(std::memory_order_acquire)).state != BreakerState::kOpen) return;
+  opened_at_ns_.store(Ns(now) - s.timeout.count(), std::memory_order_relaxed);
+}
+
 BreakerState CircuitBreaker::State(const BreakerSettings& s, TimePoint now) const {
   if (!s.enabled) return BreakerState::kClosed;
   const BreakerState state = Word::Unpack(word_.load(std::memory_order_acquire)).state;

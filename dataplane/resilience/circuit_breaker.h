@@ -47,6 +47,9 @@ class CircuitBreaker {
   // An admitted request that ended with no verdict on the endpoint (client gone, 4xx...): frees
   // a probe slot, changes nothing else.
   void Release(Admission a);
+  // An active health check found the endpoint healthy again: an OPEN breaker's wait is cut short,
+  // so it reads HALF-OPEN now and its probes decide (the checker's verdict is not traffic).
+  void CutOpenWait(const BreakerSettings& s, TimePoint now);
   // OPEN whose timeout has passed reads as HALF-OPEN.
   BreakerState State(const BreakerSettings& s, TimePoint now) const;
   uint64_t times_opened() const { return times_opened_.load(std::memory_order_relaxed); }

@@ -100,6 +100,12 @@ bool OutlierDetector::Eject(const OutlierSettings& s, OutlierClusterState& clust
   return true;
 }
 
+bool OutlierDetector::ReturnNow(OutlierClusterState& cluster, TimePoint now) {
+  if (phase_.load(std::memory_order_acquire) != kEjected) return false;
+  ejected_until_ns_.store(Ns(now), std::memory_order_relaxed);
+  return Sweep(cluster, now);
+}
+
 bool OutlierDetector::Sweep(OutlierClusterState& cluster, TimePoint now) {
   const uint8_t phase = phase_.load(std::memory_order_acquire);
   if (phase == kEjected) {

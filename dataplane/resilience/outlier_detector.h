@@ -46,6 +46,9 @@ class OutlierDetector {
   // periodically (the server's outlier sweep). On a healthy endpoint it also forgives one past
   // ejection per base ejection time spent back in service, as Envoy lowers its backoff.
   bool Sweep(OutlierClusterState& cluster, TimePoint now);
+  // An active health check found the endpoint healthy: an ejection ends now (Envoy's
+  // successful_active_health_check_uneject_host). True when it returned the endpoint.
+  bool ReturnNow(OutlierClusterState& cluster, TimePoint now);
   bool ejected() const { return phase_.load(std::memory_order_acquire) == kEjected; }
   uint32_t times_ejected() const { return times_ejected_.load(std::memory_order_relaxed); }
 

@@ -155,11 +155,11 @@ inline std::string Url(uint16_t port, std::string_view path) {
   return "http://127.0.0.1:" + std::to_string(port) + std::string(path);
 }
 
-// A hermes-test-upstream process on a port of its choosing.
+// A hermes-test-upstream process on a port of its choosing (or `port`, to revive one).
 class UpstreamProcess {
  public:
-  UpstreamProcess(const TempDir& dir, const std::string& name)
-      : process_({HERMES_TEST_UPSTREAM_BINARY, "--listen", "127.0.0.1:0", "--name", name},
+  UpstreamProcess(const TempDir& dir, const std::string& name, uint16_t port = 0)
+      : process_({HERMES_TEST_UPSTREAM_BINARY, "--listen", "127.0.0.1:" + std::to_string(port), "--name", name},
                  dir.File("upstream-" + name + ".out"), dir.File("upstream-" + name + ".err")) {
     const auto until = Clock::now() + 10s;
     while (Clock::now() < until && process_.running()) {
@@ -175,6 +175,7 @@ class UpstreamProcess {
     ADD_FAILURE() << "upstream " << name << " did not start: " << process_.err();
   }
   uint16_t port() const { return port_; }
+  Process& process() { return process_; }
 
  private:
   Process process_;

@@ -79,7 +79,7 @@ TEST_F(ConfigStoreSchemaTest, OpenCreatesTheTablesTriggersAndSchemaVersion) {
   EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
                       "WHERE type = 'table' ORDER BY name)"),
-            "config_versions,node_acks,node_labels,node_nacks,nodes");
+            "config_versions,health_events,node_acks,node_labels,node_nacks,nodes,stats_retired,stats_runs");
   EXPECT_EQ(raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
                       "WHERE type = 'trigger' ORDER BY name)"),
             "config_versions_append_only,config_versions_no_delete,config_versions_no_update");

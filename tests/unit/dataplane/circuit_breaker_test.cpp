@@ -293,3 +293,29 @@ TEST_F(CircuitBreakerTest, ConcurrentTryAdmitNeverExceedsProbeLimit) {
 
 }  // namespace
 }  // namespace hermes::dataplane::resilience
+
+namespace hermes::dataplane::resilience {
+namespace {
+
+TEST_F(CircuitBreakerTest, AHealthCheckThatPassesCutsTheOpenWaitShort) {
+  Open(t0_);
+  breaker_.CutOpenWait(s_, t0_ + 1s);
+  EXPECT_EQ(breaker_.State(s_, t0_ + 1s), BreakerState::kHalfOpen) << "9 s before its timeout";
+  Admission probe = breaker_.TryAdmit(s_, t0_ + 1s);
+  EXPECT_EQ(probe, Admission::kProbe);
+  EXPECT_EQ(breaker_.TryAdmit(s_, t0_ + 1s), Admission::kRejected) << "one probe at a time";
+  breaker_.OnSuccess(s_, probe, t0_ + 1s);
+  breaker_.OnSuccess(s_, breaker_.TryAdmit(s_, t0_ + 1s), t0_ + 1s);
+  EXPECT_EQ(breaker_.State(s_, t0_ + 1s), BreakerState::kClosed);
+}
+
+TEST_F(CircuitBreakerTest, CuttingTheWaitLeavesAClosedBreakerAlone) {
+  Fail(2, t0_);
+  breaker_.CutOpenWait(s_, t0_);
+  EXPECT_EQ(breaker_.State(s_, t0_), BreakerState::kClosed);
+  Fail(1, t0_);
+  EXPECT_EQ(breaker_.State(s_, t0_), BreakerState::kOpen) << "the failure count was kept";
+}
+
+}  // namespace
+}  // namespace hermes::dataplane::resilience

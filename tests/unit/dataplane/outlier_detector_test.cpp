@@ -283,3 +283,21 @@ TEST_F(OutlierDetectorTest, ConcurrentEjectionsNeverPassTheCap) {
 
 }  // namespace
 }  // namespace hermes::dataplane::resilience
+
+namespace hermes::dataplane::resilience {
+namespace {
+
+TEST_F(OutlierDetectorTest, AHealthCheckThatPassesEndsAnEjection) {
+  ASSERT_TRUE(Record(AttemptResult::k5xx, 3, t0_));
+  EXPECT_EQ(cluster_.ejected.load(), 1u);
+  uint64_t epoch = cluster_.epoch.load();
+  EXPECT_TRUE(detector_.ReturnNow(cluster_, t0_ + 1s)) << "9 s before its ejection ends";
+  EXPECT_FALSE(detector_.ejected());
+  EXPECT_EQ(cluster_.ejected.load(), 0u);
+  EXPECT_GT(cluster_.epoch.load(), epoch) << "balancers rebuild their view";
+  EXPECT_FALSE(detector_.ReturnNow(cluster_, t0_ + 2s)) << "nothing to end";
+  EXPECT_EQ(detector_.times_ejected(), 1u) << "the backoff still remembers the ejection";
+}
+
+}  // namespace
+}  // namespace hermes::dataplane::resilience

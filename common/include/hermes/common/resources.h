@@ -5,6 +5,8 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,9 +31,13 @@ struct ResourceSet {
   const TypeResources& of(v1::ResourceType t) const { return by_type[TypeIndex(t)]; }
 };
 
+// The endpoints the control plane's health checker finds unhealthy: cluster -> addresses.
+using UnhealthyEndpoints = std::map<std::string, std::set<std::string>>;
+
 // Splits a validated config (defaults applied) into resources; each Resource.version is a hash of
-// its content.
-ResourceSet BuildResources(const v1::Config& config);
+// its content. `unhealthy` marks endpoints `healthy: false` in their cluster's ClusterEndpoints
+// (so a health change re-sends only that cluster's endpoints).
+ResourceSet BuildResources(const v1::Config& config, const UnhealthyEndpoints& unhealthy = {});
 
 // The version of a state-of-the-world set: a hash over its resources' names and versions.
 std::string SetVersion(const std::vector<v1::Resource>& resources);

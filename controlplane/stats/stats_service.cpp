@@ -1,0 +1,237 @@
+// StatsService: the per-stream reactor and the writer thread.
+#include "controlplane/stats/stats_service.h"
+
+#include <algorithm>
+#include <deque>
+#include <set>
+
+namespace hermes::controlplane {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kRetryAfterFailedWrite = 1s;
+
+}  // namespace
+
+// One proxy's stream. gRPC calls OnReadDone/OnWriteDone/OnDone on its threads and the writer
+// thread calls Durable(): mu_ orders them. One write in flight at a time, the rest queued.
+class StatsService::Reactor final : public grpc::ServerBidiReactor<v1::StatsReport, v1::StatsAck> {
+ public:
+  Reactor(StatsService& service, grpc::CallbackServerContext* context) : service_(service) {
+    if (!service_.token_.empty()) {
+      auto it = context->client_metadata().find("authorization");
+      const std::string expected = "Bearer " + service_.token_;
+      if (it == context->client_metadata().end() ||
+          std::string_view(it->second.data(), it->second.size()) != expected) {
+        std::lock_guard lock(mu_);
+        Close(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                           "missing or wrong bearer token (hermes --token-file)"));
+        return;
+      }
+    }
+    StartRead(&report_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      std::lock_guard lock(mu_);
+      Close(grpc::Status::OK);
+      return;
+    }
+    // node_id_ is written here only, before the first registration; reads are serialized.
+    if (node_id_.empty()) {
+      if (report_.node().id().empty()) {
+        std::lock_guard lock(mu_);
+        Close(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                           "the first report of a stream must carry node.id"));
+        return;
+      }
+      node_id_ = report_.node().id();
+      service_.Register(node_id_, this);
+    }
+    auto counted = service_.aggregator_.Ingest(node_id_, report_);
+    if (!counted.ok()) {
+      std::lock_guard lock(mu_);
+      Close(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, counted.error().message));
+      return;
+    }
+    const std::uint64_t run = report_.run_id();
+    const std::uint64_t sequence = report_.sequence();
+    {
+      std::lock_guard lock(mu_);
+      pending_[run].insert(sequence);
+    }
+    // Pending first, then the durable sequence: a commit that lands in between is seen either
+    // here or by the writer's Durable() call, never missed.
+    if (service_.store_ == nullptr) {
+      Durable(run, sequence);
+    } else {
+      if (*counted) service_.WakeWriter();
+      Durable(run, service_.aggregator_.DurableSequence(node_id_, run));
+    }
+    StartRead(&report_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mu_);
+    writing_ = false;
+    if (!ok) {
+      Close(grpc::Status::OK);
+      return;
+    }
+    queue_.pop_front();
+    WriteNext();
+  }
+
+  void OnDone() override {
+    if (!node_id_.empty()) service_.Unregister(node_id_, this);
+    delete this;
+  }
+
+  // Reports of `run` up to `durable` are stored: one ack for the newest of them this stream got.
+  void Durable(std::uint64_t run, std::uint64_t durable) {
+    std::lock_guard lock(mu_);
+    auto it = pending_.find(run);
+    if (it == pending_.end() || finished_) return;
+    std::set<std::uint64_t>& sequences = it->second;
+    auto end = sequences.upper_bound(durable);
+    if (end == sequences.begin()) return;
+    v1::StatsAck ack;
+    ack.set_run_id(run);
+    ack.set_sequence(*std::prev(end));
+    ack.set_report_interval_ms(
+        static_cast<std::uint32_t>(service_.aggregator_.report_interval().count()));
+    sequences.erase(sequences.begin(), end);
+    if (sequences.empty()) pending_.erase(it);
+    queue_.push_back(std::move(ack));
+    WriteNext();
+  }
+
+ private:
+  void WriteNext() {
+    if (writing_ || finished_ || queue_.empty()) return;
+    writing_ = true;
+    StartWrite(&queue_.front());
+  }
+
+  void Close(grpc::Status status) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(std::move(status));
+  }
+
+  StatsService& service_;
+  std::mutex mu_;
+  v1::StatsReport report_;
+  std::string node_id_;
+  std::map<std::uint64_t, std::set<std::uint64_t>> pending_;  // by run: sequences not acked
+  std::deque<v1::StatsAck> queue_;  // front is being written while writing_
+  bool writing_ = false;
+  bool finished_ = false;
+};
+
+StatsService::StatsService(StatsAggregator& aggregator, ConfigStore* store, std::string token,
+                           StoreErrorFn on_store_error)
+    : aggregator_(aggregator),
+      store_(store),
+      token_(std::move(token)),
+      on_store_error_(std::move(on_store_error)) {
+  writer_ = std::thread([this] { Write(); });
+}
+
+StatsService::~StatsService() {
+  {
+    std::lock_guard lock(writer_mu_);
+    stop_ = true;
+  }
+  writer_wake_.notify_all();
+  writer_.join();
+}
+
+grpc::ServerBidiReactor<v1::StatsReport, v1::StatsAck>* StatsService::Report(
+    grpc::CallbackServerContext* context) {
+  return new Reactor(*this, context);
+}
+
+std::size_t StatsService::streams() const {
+  std::lock_guard lock(streams_mu_);
+  return streams_.size();
+}
+
+void StatsService::Register(const std::string& node_id, Reactor* reactor) {
+  {
+    std::lock_guard lock(streams_mu_);
+    streams_.emplace(node_id, reactor);
+  }
+  aggregator_.NodeConnected(node_id);
+}
+
+void StatsService::Unregister(const std::string& node_id, Reactor* reactor) {
+  {
+    std::lock_guard lock(streams_mu_);
+    auto [begin, end] = streams_.equal_range(node_id);
+    for (auto it = begin; it != end; ++it) {
+      if (it->second == reactor) {
+        streams_.erase(it);
+        break;
+      }
+    }
+  }
+  aggregator_.NodeDisconnected(node_id);
+}
+
+void StatsService::WakeWriter() {
+  {
+    std::lock_guard lock(writer_mu_);
+    unsaved_ = true;
+  }
+  writer_wake_.notify_one();
+}
+
+void StatsService::Acknowledge(const std::vector<StatsAggregator::DurableRun>& durable) {
+  std::lock_guard lock(streams_mu_);
+  for (const StatsAggregator::DurableRun& d : durable) {
+    auto [begin, end] = streams_.equal_range(d.node_id);
+    for (auto it = begin; it != end; ++it) it->second->Durable(d.run_id, d.sequence);
+  }
+}
+
+// The writer thread: commits what changed (coalesced while the previous commit ran), then
+// acknowledges it; folds finished runs and drops old buckets once per report interval.
+void StatsService::Write() {
+  const auto compact_every = std::max<std::chrono::milliseconds>(aggregator_.report_interval(), 1s);
+  auto next_compact = std::chrono::steady_clock::now();
+  for (;;) {
+    bool stopping = false;
+    {
+      std::unique_lock lock(writer_mu_);
+      writer_wake_.wait_until(lock, next_compact, [this] { return stop_ || unsaved_; });
+      stopping = stop_;
+      unsaved_ = false;
+    }
+    if (std::chrono::steady_clock::now() >= next_compact) {
+      aggregator_.Compact();
+      next_compact = std::chrono::steady_clock::now() + compact_every;
+    }
+    if (store_ != nullptr) {
+      StoredStats batch = aggregator_.TakeUnsaved();
+      if (!batch.empty()) {
+        if (auto saved = store_->SaveStats(batch); saved.ok()) {
+          Acknowledge(aggregator_.MarkSaved(batch));
+        } else {
+          aggregator_.MarkUnsaved(batch);
+          if (on_store_error_) on_store_error_(saved.error());
+          if (!stopping) {
+            std::unique_lock lock(writer_mu_);
+            writer_wake_.wait_for(lock, kRetryAfterFailedWrite, [this] { return stop_; });
+            unsaved_ = true;  // write again, whether or not a report came meanwhile
+          }
+        }
+      }
+    }
+    if (stopping) return;
+  }
+}
+
+}  // namespace hermes::controlplane
