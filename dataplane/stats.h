@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "hermes/common/latency_buckets.h"
+
 namespace hermes::dataplane {
 
 class Counter {
@@ -32,10 +34,6 @@ class Gauge {
  private:
   std::atomic<int64_t> v_{0};
 };
-
-// Upper bounds of the latency histogram buckets, in microseconds (Prometheus `le`, seconds).
-inline constexpr std::array<uint64_t, 14> kLatencyBucketsUs = {
-    500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
 
 struct alignas(64) TrafficShard {
   std::array<Counter, 6> responses_by_class;  // [0] = no response sent, [1..5] = 1xx..5xx

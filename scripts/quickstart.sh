@@ -45,6 +45,7 @@ for _ in $(seq 100); do
 done
 curl -fsS -o /dev/null http://127.0.0.1:8080/ || { echo "quickstart: hermes did not serve the applied config" >&2; exit 1; }
 "$hermesctl" proxies
+"$hermesctl" status
 
 cat <<'TXT'
 
@@ -56,6 +57,10 @@ proxy demo-1, serving on :8080 (admin :8081). Try:
   curl -s localhost:8081/backends                  # original Hermes admin API: /health /backends /stats /circuits
   export HERMES_SERVER=127.0.0.1:9090
   build/release/ctl/hermesctl proxies              # who runs what, SYNCED / STALE / NACKED
+  build/release/ctl/hermesctl status               # healthy / degraded / unhealthy, and why
+  build/release/ctl/hermesctl backends             # health checked by the control plane, rates, p99
+  build/release/ctl/hermesctl stats --window 1m    # the fleet's traffic (proxies report every 10s)
+  build/release/ctl/hermesctl circuits
   build/release/ctl/hermesctl history
   build/release/ctl/hermesctl get config
   build/release/ctl/hermesctl rollback             # the fleet back to the previous version

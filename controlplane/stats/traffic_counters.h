@@ -9,17 +9,16 @@
 #include <vector>
 
 #include "controlplane/store/store_result.h"
+#include "hermes/common/latency_buckets.h"
 #include "hermes/v1/stats.pb.h"
 
 namespace hermes::controlplane {
 
-// Upper bounds of the latency buckets, in microseconds: the data plane's kLatencyBucketsUs
-// (dataplane/stats.h), so a proxy's histogram maps bucket for bucket. A proxy with other bounds
-// has each of its buckets counted in the first of these whose bound is at least its own (an
-// approximation only such a proxy pays).
-inline constexpr std::array<std::uint64_t, 14> kLatencyBoundsUs = {
-    500,    1000,   2500,   5000,    10000,   25000,   50000,
-    100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
+// Upper bounds of the latency buckets, in microseconds: the proxies' own (one header), so a
+// proxy's histogram maps bucket for bucket. A proxy with other bounds (another build) has each of
+// its buckets counted in the first of these whose bound is at least its own (an approximation
+// only such a proxy pays).
+inline constexpr const auto& kLatencyBoundsUs = hermes::kLatencyBucketsUs;
 inline constexpr std::size_t kLatencyBuckets = kLatencyBoundsUs.size() + 1;  // the last is +Inf
 
 inline constexpr std::size_t kStatusClasses = 6;  // [0] no response sent, [1..5] 1xx..5xx

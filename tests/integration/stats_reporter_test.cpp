@@ -266,7 +266,7 @@ TEST_F(StatsReporterTest, FirstReportOfAStreamCarriesTheNodeAndTheRun) {
   EXPECT_GE(first->report.at_unix_ms(), first->report.run_started_unix_ms());
   EXPECT_FALSE(first->report.final());
   EXPECT_EQ(first->report.latency_bounds_us_size(),
-            static_cast<int>(dataplane::kLatencyBucketsUs.size()));
+            static_cast<int>(hermes::kLatencyBucketsUs.size()));
   EXPECT_EQ(peer_.authorization(), "Bearer secret");
   auto second = peer_.WaitFor([](const auto& r) { return r.report.sequence() == 2; });
   ASSERT_TRUE(second);
