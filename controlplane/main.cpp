@@ -173,6 +173,9 @@ int main(int argc, char** argv) {
   builder.RegisterService(&discovery);
   builder.RegisterService(&admin);
   builder.RegisterService(&stats_service);
+  // A stats report is ~200 bytes per endpoint (~600 with long names): 16 MiB covers ~80,000
+  // endpoints per proxy, where gRPC's default 4 MiB would refuse a large proxy's every report.
+  builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
   // Proxies ping every 10 s to find a dead control plane; without these a server answers such
   // pings with GOAWAY (too_many_pings) and drops the streams.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);

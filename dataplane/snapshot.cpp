@@ -180,18 +180,16 @@ EndpointTotals EndpointState::Totals() const {
 std::shared_ptr<EndpointState> EndpointStateRegistry::Get(const std::string& cluster,
                                                           const std::string& address) {
   std::string key = cluster + "/" + address;
-  for (auto& [k, s] : states_) {
-    if (k == key) return s;
-  }
+  if (auto it = states_.find(key); it != states_.end()) return it->second;
   EndpointTotals earlier;
-  auto retired = std::find_if(retired_.begin(), retired_.end(),
-                              [&](const auto& e) { return e.first == key; });
-  if (retired != retired_.end()) {
-    earlier = retired->second;
+  if (auto retired = retired_.find(key); retired != retired_.end()) {
+    earlier = retired->second->second;
+    retired_order_.erase(retired->second);
     retired_.erase(retired);
   }
-  states_.emplace_back(key, std::make_shared<EndpointState>(workers_, earlier));
-  return states_.back().second;
+  auto state = std::make_shared<EndpointState>(workers_, earlier);
+  states_.emplace(std::move(key), state);
+  return state;
 }
 
 std::shared_ptr<ClusterState> EndpointStateRegistry::GetCluster(const std::string& cluster) {
@@ -208,9 +206,14 @@ void EndpointStateRegistry::Prune() {
     // The last other owner let go with a release decrement: after this fence its workers'
     // counter writes are visible here.
     std::atomic_thread_fence(std::memory_order_acquire);
-    retired_.emplace_back(e.first, e.second->Totals());
+    retired_order_.emplace_back(e.first, e.second->Totals());
+    retired_[e.first] = std::prev(retired_order_.end());
     return true;
   });
+  while (retired_order_.size() > max_retired_) {
+    retired_.erase(retired_order_.front().first);
+    retired_order_.pop_front();
+  }
   std::erase_if(clusters_, [](const auto& e) { return e.second.use_count() == 1; });
 }
 

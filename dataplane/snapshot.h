@@ -5,10 +5,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "dataplane/asio.h"
@@ -196,19 +199,32 @@ inline constexpr uint64_t kStickySeed = 0x6865726d65737374ULL;
 // Keeps EndpointState objects alive by (cluster, address) across snapshots.
 class EndpointStateRegistry {
  public:
+  // Pruned endpoints whose counts are kept for a comeback; beyond this the longest-gone is
+  // forgotten, and if it comes back its counters restart from 0 (the control plane sees a
+  // counter below the one it kept and takes it as that scope's counters restarting).
+  static constexpr std::size_t kMaxRetired = 10'000;
+
   // `workers`: the server's worker threads, one traffic shard each per endpoint.
-  explicit EndpointStateRegistry(unsigned workers = kMaxWorkers) : workers_(workers) {}
+  explicit EndpointStateRegistry(unsigned workers = kMaxWorkers,
+                                 std::size_t max_retired = kMaxRetired)
+      : workers_(workers), max_retired_(max_retired) {}
   std::shared_ptr<EndpointState> Get(const std::string& cluster, const std::string& address);
   std::shared_ptr<ClusterState> GetCluster(const std::string& cluster);
   // Drops states no snapshot references any more (keeping their counts for a comeback).
   void Prune();
+  std::size_t retired() const { return retired_.size(); }
 
  private:
+  using RetiredList = std::list<std::pair<std::string, EndpointTotals>>;
+
   unsigned workers_;
-  std::vector<std::pair<std::string, std::shared_ptr<EndpointState>>> states_;  // key cluster/address
+  std::size_t max_retired_;
+  std::unordered_map<std::string, std::shared_ptr<EndpointState>> states_;  // key cluster/address
   std::vector<std::pair<std::string, std::shared_ptr<ClusterState>>> clusters_;
-  // The counts of pruned endpoints, by key: a counter of a process run never goes down.
-  std::vector<std::pair<std::string, EndpointTotals>> retired_;
+  // The counts of pruned endpoints, oldest first, and where each key is in that list: a counter
+  // of a process run never goes down (up to max_retired_ entries).
+  RetiredList retired_order_;
+  std::unordered_map<std::string, RetiredList::iterator> retired_;
 };
 
 // Compiles a validated config (defaults applied). Host names absent from `hosts` get no

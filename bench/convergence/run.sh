@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# How fast a config change reaches the fleet: hermes-controlplane (release build) with
-#   1. PROXIES real hermes proxies (default 100), measured until the last reports SYNCED, and
-#   2. STREAMS simulated proxies (default 10000; convergence_load opens them and ACKs like a proxy),
-# CHANGES config changes each (default 100), p50/p99 from ApplyConfig returning to the last proxy.
-# Also the control plane's memory per connected stream. Loopback only; everything is killed at exit.
+# How fast a config change and a health change reach the fleet: hermes-controlplane (release build)
+#   1. with PROXIES real hermes proxies (default 100), CHANGES config changes (default 100), each
+#      measured from ApplyConfig returning until the last proxy reports SYNCED;
+#   2. with STREAMS simulated proxies (default 10000; convergence_load opens them and ACKs like a
+#      proxy), the same changes, until the last stream received it; and the control plane's
+#      memory per connected stream;
+#   3. with both at once, HEALTH_CHANGES health changes (default 50; 0 skips it): the endpoint of a
+#      health-checked cluster flips between 200 and 503, each change measured from its detection
+#      (the health event's time) until the last stream received it and every real proxy ACKed it.
+# PHASES (default "real sim health") picks phases. Loopback only; everything is killed at exit.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=${BUILD_DIR:-$ROOT/build/release}
 PROXIES=${PROXIES:-100}
 STREAMS=${STREAMS:-10000}
 CHANGES=${CHANGES:-100}
+HEALTH_CHANGES=${HEALTH_CHANGES:-50}
+PHASES=${PHASES:-real sim health}
 [[ -n "${SKIP_BUILD:-}" ]] || (cd "$ROOT" && cmake --preset release >/dev/null &&
   cmake --build --preset release -j"$(nproc)" --target hermes hermes-controlplane convergence_load >/dev/null)
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -24,25 +31,46 @@ start_cp() {
   for _ in $(seq 100); do grep -q "listening on" "$TMP/$1.out" && break; sleep 0.05; done
   CP_PORT=$(sed -n 's/^listening on .*(port \([0-9]*\)).*/\1/p' "$TMP/$1.out")
 }
+# PROXIES real proxies of the control plane on CP_PORT; their pids in proxy_pids.
+start_proxies() {
+  proxy_pids=()
+  for i in $(seq "$PROXIES"); do
+    "$B/dataplane/hermes" --control-plane "127.0.0.1:$CP_PORT" --node-id "real-$i" --workers 1 \
+      --cache-dir "$TMP/$1-cache-$i" --log-level error >/dev/null 2>&1 &
+    pids+=($!); proxy_pids+=($!)
+  done
+}
+stop() { for p in "$@"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
-echo "== $PROXIES real proxies, $CHANGES changes"
-start_cp real
-for i in $(seq "$PROXIES"); do
-  "$B/dataplane/hermes" --control-plane "127.0.0.1:$CP_PORT" --node-id "real-$i" --workers 1 \
-    --cache-dir "$TMP/cache-$i" --log-level error >/dev/null 2>&1 &
-  pids+=($!)
-done
-"$B/bench/convergence/convergence_load" --server "127.0.0.1:$CP_PORT" --streams 0 --changes "$CHANGES" \
-  --proxies-ready "$PROXIES"
-kill "$CP_PID"
+if [[ " $PHASES " == *" real "* ]]; then
+  echo "== $PROXIES real proxies, $CHANGES changes"
+  start_cp real
+  start_proxies real
+  "$B/bench/convergence/convergence_load" --server "127.0.0.1:$CP_PORT" --streams 0 --changes "$CHANGES" \
+    --proxies-ready "$PROXIES"
+  stop "$CP_PID" "${proxy_pids[@]}"
+fi
 
-echo "== $STREAMS simulated proxies, $CHANGES changes"
-start_cp sim
-before=$(rss_kib "$CP_PID")
-"$B/bench/convergence/convergence_load" --server "127.0.0.1:$CP_PORT" --streams "$STREAMS" --changes "$CHANGES" &
-LOAD=$!
-# Memory while every stream is connected (sampled after the first changes).
-sleep 20; after=$(rss_kib "$CP_PID")
-wait "$LOAD"
-echo "control plane RSS: $before KiB with no stream, $after KiB with $STREAMS: $(( (after - before) * 1024 / STREAMS )) bytes per stream"
+if [[ " $PHASES " == *" sim "* ]]; then
+  echo "== $STREAMS simulated proxies, $CHANGES changes"
+  start_cp sim
+  before=$(rss_kib "$CP_PID")
+  "$B/bench/convergence/convergence_load" --server "127.0.0.1:$CP_PORT" --streams "$STREAMS" --changes "$CHANGES" &
+  LOAD=$!
+  # Memory while every stream is connected (sampled after the first changes).
+  sleep 20; after=$(rss_kib "$CP_PID")
+  wait "$LOAD"
+  echo "control plane RSS: $before KiB with no stream, $after KiB with $STREAMS: $(( (after - before) * 1024 / STREAMS )) bytes per stream"
+  stop "$CP_PID"
+fi
+
+if [[ " $PHASES " == *" health "* ]] && (( HEALTH_CHANGES > 0 )); then
+  echo "== $PROXIES real + $STREAMS simulated proxies, $HEALTH_CHANGES health changes"
+  start_cp health
+  start_proxies health
+  "$B/bench/convergence/convergence_load" --server "127.0.0.1:$CP_PORT" --streams "$STREAMS" \
+    --proxies-ready "$PROXIES" --health-changes "$HEALTH_CHANGES" --poll-ms "${POLL_MS:-5}" \
+    --verbose "${VERBOSE:-0}"
+  stop "$CP_PID" "${proxy_pids[@]}"
+fi

@@ -102,6 +102,7 @@ ResourceSet BuildResources(const v1::Config& config, const UnhealthyEndpoints& u
   *listeners.mutable_listeners()->mutable_admin() = config.admin();
   Seal(listeners);
   set.by_type[TypeIndex(v1::LISTENERS)].resources.push_back(std::move(listeners));
+  for (v1::ResourceType t : kTypeOrder) set.versions[TypeIndex(t)] = SetVersion(set.of(t).resources);
   return set;
 }
 

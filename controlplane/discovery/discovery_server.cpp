@@ -62,7 +62,11 @@ class DiscoveryServer::Reactor final
         status_.last_nack_at = status_.last_seen;
         to_record.emplace_back(discovery::ResourceTypeName(o.nack->type), o.nack);
       } else if (o.acked_version && desired_ &&
-                 *o.acked_version == SetVersion(desired_->of(request_.type()).resources)) {
+                 *o.acked_version == desired_->version(request_.type()) &&
+                 recorded_[request_.type()] != status_.config_version) {
+        // Once per stored version and type: a health-only update ACKed by every proxy must not
+        // cost the store a durable write per proxy.
+        recorded_[request_.type()] = status_.config_version;
         to_record.emplace_back(discovery::ResourceTypeName(request_.type()), std::nullopt);
       }
       Enqueue(std::move(o.send));
@@ -96,7 +100,7 @@ class DiscoveryServer::Reactor final
     if (desired_ && desired->config_version < desired_->config_version) return;
     desired_ = std::move(desired);
     status_.config_version = desired_->config_version;
-    Enqueue(state_.SetDesired(*desired_));
+    Enqueue(state_.SetDesired(desired_));
     Refresh();
   }
 
@@ -144,6 +148,7 @@ class DiscoveryServer::Reactor final
   mutable std::mutex mu_;
   v1::DiscoveryRequest request_;
   StreamState state_;
+  std::map<v1::ResourceType, int64_t> recorded_;  // the stored version last recorded as ACKed, per type
   std::shared_ptr<const ResourceSet> desired_;
   std::deque<v1::DiscoveryResponse> queue_;  // front is being written while writing_
   bool writing_ = false;
@@ -213,15 +218,16 @@ grpc::ServerBidiReactor<v1::DiscoveryRequest, v1::DiscoveryResponse>* DiscoveryS
 }
 
 void DiscoveryServer::Register(Reactor* r) {
-  std::shared_ptr<const ResourceSet> desired;
   StreamStatus status = r->Status();
   {
+    // SetDesired under mu_ (the order Publish uses: server, then reactor): a publish cannot slip
+    // in between and be overwritten by the older set, which has the same config version when
+    // only health changed.
     std::lock_guard lock(mu_);
     streams_.insert(r);
     gone_.erase(status.node.id());
-    desired = desired_;
+    if (desired_) r->SetDesired(desired_);
   }
-  if (desired) r->SetDesired(std::move(desired));
   if (store_) {
     NodeRecord node;
     node.id = status.node.id();

@@ -1,6 +1,7 @@
 #include "controlplane/discovery/stream_state.h"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace hermes::controlplane {
 namespace {
@@ -13,7 +14,7 @@ std::set<std::string> RouteClusters(const v1::Resource& routes) {
 
 }  // namespace
 
-std::vector<v1::DiscoveryResponse> StreamState::SetDesired(ResourceSet desired) {
+std::vector<v1::DiscoveryResponse> StreamState::SetDesired(std::shared_ptr<const ResourceSet> desired) {
   desired_ = std::move(desired);
   has_desired_ = true;
   return Pump();
@@ -29,7 +30,7 @@ std::optional<std::vector<v1::Resource>> StreamState::Wanted(v1::ResourceType t)
   const TypeState& clusters = types_[TypeIndex(v1::CLUSTERS)];
   const TypeState& endpoints = types_[TypeIndex(v1::ENDPOINTS)];
   const TypeState& routes = types_[TypeIndex(v1::ROUTES)];
-  std::vector<v1::Resource> want = desired_.of(t).resources;
+  std::vector<v1::Resource> want = desired_->of(t).resources;
 
   // Keep what the proxy's ACKed routes still use (break after make).
   if (t == v1::CLUSTERS || t == v1::ENDPOINTS) {
@@ -58,18 +59,44 @@ std::optional<std::vector<v1::Resource>> StreamState::Wanted(v1::ResourceType t)
   }
   if (t == v1::LISTENERS) {
     if (routes.pending_nonce) return std::nullopt;
-    if (routes.subscribed && routes.acked_version != SetVersion(desired_.of(v1::ROUTES).resources))
+    if (routes.subscribed && routes.acked_version != desired_->version(v1::ROUTES))
       return std::nullopt;
   }
   return want;
 }
 
+std::optional<std::string> StreamState::PlainVersion(v1::ResourceType t,
+                                                     const std::set<std::string>& used) const {
+  if (t == v1::CLUSTERS || t == v1::ENDPOINTS) {
+    const TypeState& self = types_[TypeIndex(t)];
+    const auto& desired = desired_->of(t).resources;
+    for (const std::string& name : used) {
+      bool present = std::binary_search(desired.begin(), desired.end(), name, [](const auto& a, const auto& b) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(a)>, std::string>) {
+          return a < b.name();
+        } else {
+          return a.name() < b;
+        }
+      });
+      if (!present && self.acked.contains(name)) return std::nullopt;  // kept: not plain
+    }
+  }
+  return desired_->version(t);
+}
+
 std::vector<v1::DiscoveryResponse> StreamState::Pump() {
   std::vector<v1::DiscoveryResponse> out;
   if (!has_desired_) return out;
+  const std::set<std::string> used = ClustersUsedByAckedRoutes();
   for (v1::ResourceType t : kTypeOrder) {
     TypeState& s = types_[TypeIndex(t)];
     if (!s.subscribed || s.pending_nonce) continue;
+    // Fast path (every stream on every publish): a type the proxy already has is skipped
+    // without building what it would carry.
+    if (std::optional<std::string> plain = PlainVersion(t, used);
+        plain && *plain == s.acked_version && !s.acked.empty()) {
+      continue;
+    }
     std::optional<std::vector<v1::Resource>> want = Wanted(t);
     if (!want) continue;
     std::string version = SetVersion(*want);
@@ -133,7 +160,7 @@ bool StreamState::InSync() const {
   for (v1::ResourceType t : kTypeOrder) {
     const TypeState& s = types_[TypeIndex(t)];
     if (!s.subscribed) continue;
-    if (s.pending_nonce || s.acked_version != SetVersion(desired_.of(t).resources)) return false;
+    if (s.pending_nonce || s.acked_version != desired_->version(t)) return false;
   }
   return true;
 }

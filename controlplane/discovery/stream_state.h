@@ -16,6 +16,7 @@
 
 #include <array>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -39,8 +40,12 @@ struct NackRecord {
 
 class StreamState {
  public:
-  // The config this proxy should run. Returns the responses to send now.
-  std::vector<v1::DiscoveryResponse> SetDesired(ResourceSet desired);
+  // The config this proxy should run (shared by every stream: never copied per stream). Returns
+  // the responses to send now.
+  std::vector<v1::DiscoveryResponse> SetDesired(std::shared_ptr<const ResourceSet> desired);
+  std::vector<v1::DiscoveryResponse> SetDesired(ResourceSet desired) {
+    return SetDesired(std::make_shared<const ResourceSet>(std::move(desired)));
+  }
 
   struct RequestOutcome {
     std::vector<v1::DiscoveryResponse> send;
@@ -70,9 +75,12 @@ class StreamState {
   // What this type should carry now, given what the proxy has ACKed of the others; nullopt when
   // it must wait for another type first.
   std::optional<std::vector<v1::Resource>> Wanted(v1::ResourceType t) const;
+  // The version Wanted(t) would carry when it is just the desired set (nothing kept for ACKed
+  // routes): then an unchanged type is skipped without copying a resource.
+  std::optional<std::string> PlainVersion(v1::ResourceType t, const std::set<std::string>& used) const;
   std::set<std::string> ClustersUsedByAckedRoutes() const;
 
-  ResourceSet desired_;
+  std::shared_ptr<const ResourceSet> desired_;
   bool has_desired_ = false;
   std::array<TypeState, 4> types_;
   uint64_t next_nonce_ = 1;

@@ -62,6 +62,7 @@ void HealthMonitor::Start() {
     }
   }
   thread_ = std::thread([this] { io_.run(); });
+  background_ = std::thread([this] { Background(); });
 }
 
 void HealthMonitor::Stop() {
@@ -72,10 +73,15 @@ void HealthMonitor::Stop() {
   });
   thread_.join();
   checker_.reset();
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  background_.join();  // after storing the last transitions
 }
 
 void HealthMonitor::SetConfig(const v1::Config& config) {
-  std::vector<health::Target> targets;
   std::map<Key, EndpointHealthView> view;
   {
     std::lock_guard lock(mu_);
@@ -94,6 +100,16 @@ void HealthMonitor::SetConfig(const v1::Config& config) {
     }
     view_ = std::move(view);
   }
+  {
+    std::lock_guard lock(mu_);
+    config_ = config;
+    config_changed_ = true;
+  }
+  wake_.notify_all();
+}
+
+std::vector<health::Target> HealthMonitor::BuildTargets(const v1::Config& config) {
+  std::vector<health::Target> targets;
   for (const v1::Cluster& c : config.clusters()) {
     if (!c.health_check().enabled()) continue;
     health::ProbeSpec spec = health::ProbeSpecFrom(c.health_check());
@@ -104,23 +120,67 @@ void HealthMonitor::SetConfig(const v1::Config& config) {
       t.key = TargetKey(c.name(), e.address());
       t.host = hp->host;
       t.addresses = Resolve(*hp);
+      if (t.addresses.empty()) continue;  // no verdict: the last one stays
       t.spec = spec;
-      // PENDING-INITIAL-HEALTH
       targets.push_back(std::move(t));
     }
   }
-  boost::asio::post(io_, [this, targets = std::move(targets)]() mutable {
-    if (!checker_) {
-      checker_ = std::make_unique<health::HealthChecker>(
-          io_.get_executor(),
-          [this](const std::string& key, bool healthy, const std::string& reason) {
-            OnTransition(key, healthy, reason);
-          },
-          static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  return targets;
+}
+
+void HealthMonitor::Background() {
+  auto next_refresh = std::chrono::steady_clock::now() + refresh_;
+  std::unique_lock lock(mu_);
+  for (;;) {
+    wake_.wait_until(lock, next_refresh, [&] {
+      return stopping_ || config_changed_ || !to_store_.empty();
+    });
+    if (stopping_ && to_store_.empty()) return;
+    if (!to_store_.empty()) {
+      std::vector<HealthEventRecord> events;
+      events.swap(to_store_);
+      lock.unlock();
+      if (store_) {
+        if (auto r = store_->RecordHealthEvents(events); !r)
+          spdlog::error("health check: cannot record {} transitions: {}", events.size(), r.error().message);
+      }
+      lock.lock();
+      continue;
     }
-    checker_->SetTargets(std::move(targets));
-    Flush();  // the unhealthy set of the new config (endpoints removed, checks turned off)
-  });
+    bool changed = config_changed_;
+    bool due = std::chrono::steady_clock::now() >= next_refresh;
+    if (!config_ || (!changed && !due)) {
+      if (due) next_refresh = std::chrono::steady_clock::now() + refresh_;
+      continue;
+    }
+    v1::Config config = *config_;
+    config_changed_ = false;
+    next_refresh = std::chrono::steady_clock::now() + refresh_;
+    lock.unlock();
+    std::vector<health::Target> targets = BuildTargets(config);  // resolves: may block
+    lock.lock();
+    std::map<std::string, std::vector<boost::asio::ip::tcp::endpoint>> resolved;
+    for (health::Target& t : targets) {
+      resolved[t.key] = t.addresses;
+      // A replaced prober starts from the verdict we hold (e.g. recorded before a restart).
+      auto v = view_.find(SplitKey(t.key));
+      t.initially_healthy = v == view_.end() || v->second.healthy;
+    }
+    if (!changed && resolved == resolved_) continue;  // a refresh that found nothing new
+    resolved_ = std::move(resolved);
+    boost::asio::post(io_, [this, targets = std::move(targets)]() mutable {
+      if (!checker_) {
+        checker_ = std::make_unique<health::HealthChecker>(
+            io_.get_executor(),
+            [this](const std::string& key, bool healthy, const std::string& reason) {
+              OnTransition(key, healthy, reason);
+            },
+            static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+      }
+      checker_->SetTargets(std::move(targets));
+      Flush();  // the unhealthy set of the new config (endpoints removed, checks turned off)
+    });
+  }
 }
 
 void HealthMonitor::OnTransition(const std::string& key, bool healthy, const std::string& reason) {
@@ -129,7 +189,8 @@ void HealthMonitor::OnTransition(const std::string& key, bool healthy, const std
   {
     std::lock_guard lock(mu_);
     auto it = view_.find(k);
-    if (it == view_.end()) return;  // removed by a config change meanwhile
+    // Removed, or its check turned off, by a config change the checker has not seen yet.
+    if (it == view_.end() || !it->second.checked) return;
     it->second.healthy = healthy;
     it->second.reason = reason;
     it->second.changed_at = now;
@@ -156,11 +217,15 @@ void HealthMonitor::Flush() {
     events.swap(pending_);
     unhealthy = UnhealthyLocked();
   }
-  // Push first: proxies should stop sending to a dead backend before we spend an fsync.
+  // Push first: proxies should stop sending to a dead backend before anything else; the
+  // background thread stores the transitions (an fsync must not stall the probes).
   if (publish_) publish_(std::move(unhealthy));
-  if (store_ && !events.empty()) {
-    if (auto r = store_->RecordHealthEvents(events); !r)
-      spdlog::error("health check: cannot record {} transitions: {}", events.size(), r.error().message);
+  if (!events.empty()) {
+    {
+      std::lock_guard lock(mu_);
+      to_store_.insert(to_store_.end(), events.begin(), events.end());
+    }
+    wake_.notify_all();
   }
 }
 

@@ -8,7 +8,9 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <optional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -49,8 +51,9 @@ class HealthMonitor {
   void Start();
   void Stop();
 
-  // The config to check (thread-safe): endpoints of clusters with `health_check.enabled`.
-  // Host names are resolved here, on the caller's thread.
+  // The config to check (thread-safe; returns at once): endpoints of clusters with
+  // `health_check.enabled`. Host names are resolved on the monitor's background thread, again
+  // every `refresh` (30 s); a name that does not resolve is not probed and keeps its last verdict.
   void SetConfig(const v1::Config& config);
 
   // Every endpoint of the last config, by (cluster, address).
@@ -60,8 +63,12 @@ class HealthMonitor {
 
  private:
   void OnTransition(const std::string& key, bool healthy, const std::string& reason);
-  void Flush();  // on the monitor's thread
+  void Flush();  // on the probing thread
   discovery::UnhealthyEndpoints UnhealthyLocked() const;
+  // The background thread: resolves names into targets for the probing thread, and writes
+  // transitions to the store (an fsync must not stall probes).
+  void Background();
+  std::vector<health::Target> BuildTargets(const v1::Config& config);
 
   ConfigStore* store_;
   const Clock& clock_;
@@ -69,11 +76,19 @@ class HealthMonitor {
   boost::asio::io_context io_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{io_.get_executor()};
   std::thread thread_;
-  std::unique_ptr<health::HealthChecker> checker_;  // used on the monitor's thread only
+  std::unique_ptr<health::HealthChecker> checker_;  // used on the probing thread only
+  std::thread background_;
+  std::condition_variable wake_;
+  std::chrono::milliseconds refresh_{30000};
 
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, EndpointHealthView> view_;
-  std::vector<HealthEventRecord> pending_;  // transitions not yet stored
+  std::vector<HealthEventRecord> pending_;   // transitions not yet published
+  std::vector<HealthEventRecord> to_store_;  // published, not yet stored
+  std::optional<v1::Config> config_;         // the config being checked
+  bool config_changed_ = false;              // config_ not yet turned into targets
+  std::map<std::string, std::vector<boost::asio::ip::tcp::endpoint>> resolved_;  // last targets' addresses
+  bool stopping_ = false;
   bool flush_posted_ = false;
   uint64_t transitions_ = 0;
 };

@@ -198,7 +198,20 @@ Result<bool> StatsAggregator::Ingest(const std::string& node_id, const v1::Stats
   const TimePoint now = clock_.Now();
   std::lock_guard lock(mu_);
   Node& node = nodes_[node_id];
-  if (node.folded.count(report->run_id) != 0) return false;
+  if (auto folded = node.folded.find(report->run_id); folded != node.folded.end()) {
+    if (report->sequence <= folded->second.sequence) return false;
+    // Its counts went into the retired counts, which do not say what part was this run's, so
+    // nothing newer can be counted exactly. Compact folds no run a stream carries, so this is a
+    // proxy that was cut off (or silent) for the whole run retention, or a final run reporting
+    // again; it is refused, not dropped silently, so that the proxy's operator hears of it.
+    return StoreError{
+        StoreErrorKind::kNotFound,
+        where + "the run was folded (it ended, or neither a report of it nor a " +
+            "stream carrying it came for the run retention) at sequence " +
+            std::to_string(folded->second.sequence) +
+            ", so newer reports of it cannot be counted; restart the proxy to start " +
+            "a new run"};
+  }
   auto existing = node.runs.find(report->run_id);
   if (existing != node.runs.end() && report->sequence <= existing->second.sequence) return false;
   CountLocked(node_id, node, *report, now);
@@ -250,9 +263,8 @@ void StatsAggregator::CountLocked(const std::string& node_id, Node& node, const 
   run.last_report_at = now;
   run.final = report.final;
   run.unsaved = true;
-  node.gauges = report.gauges;
-  node.has_gauges = !report.final;
-  node.last_report_at = now;
+  run.gauges = report.gauges;
+  run.has_gauges = !report.final;
 }
 
 // ---- Streams and config ----
@@ -262,12 +274,27 @@ void StatsAggregator::NodeConnected(const std::string& node_id) {
   ++nodes_[node_id].open_streams;
 }
 
-void StatsAggregator::NodeDisconnected(const std::string& node_id) {
+void StatsAggregator::NodeDisconnected(const std::string& node_id,
+                                       const std::vector<std::uint64_t>& runs) {
   const TimePoint now = clock_.Now();
   std::lock_guard lock(mu_);
   Node& node = nodes_[node_id];
   node.open_streams = std::max(0, node.open_streams - 1);
   node.gone_at = now;
+  for (std::uint64_t run_id : runs) {
+    if (auto it = node.run_streams.find(run_id);
+        it != node.run_streams.end() && --it->second <= 0) {
+      node.run_streams.erase(it);
+    }
+    if (auto run = node.runs.find(run_id); run != node.runs.end()) {
+      run->second.stream_ended_at = now;
+    }
+  }
+}
+
+void StatsAggregator::StreamCarriesRun(const std::string& node_id, std::uint64_t run_id) {
+  std::lock_guard lock(mu_);
+  ++nodes_[node_id].run_streams[run_id];
 }
 
 void StatsAggregator::SetRouteClusters(const v1::Config& config) {
@@ -308,10 +335,22 @@ StatsAggregator::Window StatsAggregator::WindowOf(std::chrono::seconds length,
   return {last - buckets + 1, last, seconds};
 }
 
-bool StatsAggregator::LiveLocked(const Node& node, TimePoint now) const {
-  if (!node.has_gauges) return false;
-  const TimePoint since = node.open_streams > 0 ? node.last_report_at : node.gone_at;
-  return now - since <= kLiveIntervals * report_interval_;
+bool StatsAggregator::LiveLocked(const Node& node, const Run& run, TimePoint now) const {
+  if (!run.has_gauges) return false;
+  // The last moment the node was heard of: now while it has a stream. A run that was silent
+  // for kLiveIntervals before that (a drained old run beside a new one) is not live either.
+  const TimePoint heard = node.open_streams > 0 ? now : node.gone_at;
+  const auto limit = kLiveIntervals * report_interval_;
+  return now - heard <= limit && heard - run.last_report_at <= limit;
+}
+
+void StatsAggregator::EachLiveGaugesLocked(
+    TimePoint now, const std::function<void(const std::string&, const Gauges&)>& f) const {
+  for (const auto& [id, node] : nodes_) {
+    for (const auto& [_, run] : node.runs) {
+      if (LiveLocked(node, run, now)) f(id, run.gauges);
+    }
+  }
 }
 
 // ---- Queries ----
@@ -393,18 +432,18 @@ v1::GetStatsResponse StatsAggregator::Stats(const v1::GetStatsRequest& request) 
   }
 
   std::int64_t total_active = 0;
-  for (const auto& [id, node] : nodes_) {
-    if ((!proxy.empty() && id != proxy) || !LiveLocked(node, now)) continue;
-    for (const auto& [name, n] : node.gauges.clusters) {
+  EachLiveGaugesLocked(now, [&](const std::string& id, const Gauges& gauges) {
+    if (!proxy.empty() && id != proxy) return;
+    for (const auto& [name, n] : gauges.clusters) {
       if (!cluster_selected(name)) continue;
       clusters.Gauge(name, n);
       proxies.Gauge(id, n);
       total_active = AddGauge(total_active, n);
     }
-    for (const auto& [name, n] : node.gauges.routes) {
+    for (const auto& [name, n] : gauges.routes) {
       if (route_selected(name)) routes.Gauge(name, n);
     }
-  }
+  });
 
   v1::GetStatsResponse response;
   response.set_window_seconds(static_cast<std::uint32_t>(std::lround(seconds)));
@@ -421,9 +460,9 @@ v1::ListCircuitsResponse StatsAggregator::Circuits(const v1::ListCircuitsRequest
   const TimePoint now = clock_.Now();
   std::lock_guard lock(mu_);
   std::map<EndpointKey, v1::EndpointCircuit> circuits;
-  for (const auto& [id, node] : nodes_) {
-    if (!LiveLocked(node, now)) continue;
-    for (const auto& [key, gauge] : node.gauges.endpoints) {
+  // Each live run is a proxy process with its own breakers.
+  EachLiveGaugesLocked(now, [&](const std::string& id, const Gauges& gauges) {
+    for (const auto& [key, gauge] : gauges.endpoints) {
       if (!request.cluster().empty() && key.first != request.cluster()) continue;
       v1::EndpointCircuit& c = circuits[key];
       c.set_cluster(key.first);
@@ -444,7 +483,7 @@ v1::ListCircuitsResponse StatsAggregator::Circuits(const v1::ListCircuitsRequest
       p.set_proxy(id);
       p.set_state(gauge.circuit);
     }
-  }
+  });
   v1::ListCircuitsResponse response;
   for (auto& [_, c] : circuits) *response.add_endpoints() = std::move(c);
   return response;
@@ -456,9 +495,8 @@ std::map<EndpointKey, StatsAggregator::EndpointView> StatsAggregator::Endpoints(
   std::lock_guard lock(mu_);
   const Window span = WindowOf(window, now);
   std::map<EndpointKey, EndpointView> views;
-  for (const auto& [id, node] : nodes_) {
-    if (!LiveLocked(node, now)) continue;
-    for (const auto& [key, gauge] : node.gauges.endpoints) {
+  EachLiveGaugesLocked(now, [&](const std::string&, const Gauges& gauges) {
+    for (const auto& [key, gauge] : gauges.endpoints) {
       auto [it, added] = views.try_emplace(key);
       EndpointView& view = it->second;
       if (added) view.rates = Rates(Counters{}, span.seconds);
@@ -466,7 +504,7 @@ std::map<EndpointKey, StatsAggregator::EndpointView> StatsAggregator::Endpoints(
       view.ejected_on += gauge.ejected ? 1 : 0;
       view.active_requests = AddGauge(view.active_requests, gauge.active_requests);
     }
-  }
+  });
   for (const auto& [key, series] : endpoint_series_) {
     views[key].rates = Rates(series.Sum(span.first, span.last), span.seconds);
   }
@@ -489,16 +527,17 @@ void StatsAggregator::AppendPrometheus(std::string& out) const {
       AddAll(clusters, counts.clusters);
       AddAll(routes, counts.routes);
     });
-    for (const auto& [id, node] : nodes_) {
-      if (!LiveLocked(node, now)) continue;
-      ++reporting;
-      for (const auto& [name, n] : node.gauges.clusters) active[name] = AddGauge(active[name], n);
-      for (const auto& [key, gauge] : node.gauges.endpoints) {
+    const std::string* last_node = nullptr;  // runs come node by node
+    EachLiveGaugesLocked(now, [&](const std::string& id, const Gauges& gauges) {
+      if (last_node == nullptr || *last_node != id) ++reporting;
+      last_node = &id;
+      for (const auto& [name, n] : gauges.clusters) active[name] = AddGauge(active[name], n);
+      for (const auto& [key, gauge] : gauges.endpoints) {
         EndpointState& e = endpoints[key];
         e.open += gauge.circuit == v1::OPEN ? 1 : 0;
         e.ejected += gauge.ejected ? 1 : 0;
       }
-    }
+    });
   }
 
   PrometheusWriter w;
@@ -698,8 +737,13 @@ void StatsAggregator::Compact() {
     for (auto it = node.runs.begin(); it != node.runs.end();) {
       const Run& run = it->second;
       const auto silent = now - run.last_report_at;
-      const bool finished =
-          (run.final && silent >= kLiveIntervals * report_interval_) || silent >= run_retention_;
+      // A run without a final report is folded only when no stream carries it: wall-clock
+      // silence alone would fold a live proxy that merely stopped reporting for a while, and its
+      // later reports could no longer be counted (Ingest refuses them).
+      const bool streamed = node.run_streams.count(it->first) != 0;
+      const auto unheard = now - std::max(run.last_report_at, run.stream_ended_at);
+      const bool finished = (run.final && silent >= kLiveIntervals * report_interval_) ||
+                            (!streamed && unheard >= run_retention_);
       if (!finished || run.unsaved || run.durable != run.sequence) {
         ++it;
         continue;

@@ -1,8 +1,8 @@
 // The fleet's traffic as the proxies push it (proto/hermes/v1/stats.proto): exact totals since the
 // stats began, rates over windows from an in-memory time series, and gauges (active requests,
-// circuits, ejections) from each live proxy's last report. Counting follows proto/README.md,
-// "The stats stream": per proxy run, the last cumulative report is kept (and made durable by
-// StatsService through TakeUnsaved/MarkSaved); a report counts its difference to it.
+// circuits, ejections) from the last report of each live proxy run. Counting follows
+// proto/README.md, "The stats stream": per proxy run, the last cumulative report is kept (and made
+// durable by StatsService through TakeUnsaved/MarkSaved); a report counts its difference to it.
 // Thread-safe: one mutex (the control plane, not the request path).
 #pragma once
 
@@ -29,9 +29,10 @@ using EndpointKey = std::pair<std::string, std::string>;  // cluster, address
 class StatsAggregator {
  public:
   // A run that ended without a final report (the proxy crashed) is kept apart this long after
-  // its last report, then folded into its node's retired counts.
+  // its last report or stream, then folded into its node's retired counts.
   static constexpr std::chrono::hours kDefaultRunRetention{24 * 30};
-  // A node contributes gauges until this many report intervals pass without its stream.
+  // A run contributes gauges until this many report intervals pass without a report of it or a
+  // stream of its node.
   static constexpr int kLiveIntervals = 3;
 
   struct EndpointView {
@@ -60,15 +61,21 @@ class StatsAggregator {
   Result<void> Load(const ConfigStore& store);
 
   // A report from `node_id`'s stats stream. true: counted. false: ignored, because its sequence is
-  // not above the one counted for its run (a repeat) or its run is folded (a copy arriving after
-  // the retention). kInvalidArgument when malformed, saying what and where; nothing changes then.
+  // not above the one counted for its run (a repeat) or the one its run was folded at (a late
+  // copy). kInvalidArgument when malformed, saying what and where; kNotFound when it is newer
+  // than its folded run (see Compact); nothing changes on an error.
   Result<bool> Ingest(const std::string& node_id, const v1::StatsReport& report);
 
-  // A stats stream of the node opened / ended. A node's gauges count while it has a stream (and
-  // reported within kLiveIntervals intervals) and for kLiveIntervals intervals after the last one
-  // ended; its counts stay in the totals for good.
+  // A stats stream of the node opened / ended. A run's gauges count while its node has a stream
+  // (and the run reported within kLiveIntervals intervals) and for kLiveIntervals intervals after
+  // the node's last stream ended, if the run reported within kLiveIntervals intervals before
+  // that; its counts stay in the totals for good. `runs`: those StreamCarriesRun named for the
+  // ending stream.
   void NodeConnected(const std::string& node_id);
-  void NodeDisconnected(const std::string& node_id);
+  void NodeDisconnected(const std::string& node_id, const std::vector<std::uint64_t>& runs = {});
+  // An open stream of the node carries reports of `run_id` (call before its first Ingest): the
+  // run is not folded until that stream ends.
+  void StreamCarriesRun(const std::string& node_id, std::uint64_t run_id);
 
   // Which cluster each route of `config` sends to: GetStats with a cluster lists the routes that
   // send to it now. Call with the current config at start and with every published one.
@@ -98,8 +105,9 @@ class StatsAggregator {
   // durable answers UINT64_MAX: any report of it is settled, since none counts any more.
   std::uint64_t DurableSequence(const std::string& node_id, std::uint64_t run_id) const;
   // Folds finished runs into their node's retired counts (a final one kLiveIntervals intervals
-  // after its last report, any other after the run retention; only once its state is durable),
-  // and drops time-series buckets older than the retention.
+  // after its last report; any other once no stream carries it and neither a report of it nor a
+  // stream carrying it was seen for the run retention; only once its state is durable), and drops
+  // time-series buckets older than the retention.
   void Compact();
 
  private:
@@ -129,6 +137,9 @@ class StatsAggregator {
     ScopeCounts counts;         // a scope missing from a later report keeps its last counts
     std::uint64_t durable = 0;  // the sequence stored
     bool unsaved = false;       // changed since the last TakeUnsaved
+    Gauges gauges;              // of its last report counted (not stored)
+    bool has_gauges = false;    // false before a report in this process and after a final one
+    TimePoint stream_ended_at;  // when the last stream carrying it ended (not stored)
   };
   struct FoldedRun {
     std::uint64_t sequence = 0;
@@ -142,11 +153,9 @@ class StatsAggregator {
     std::map<std::uint64_t, FoldedRun> folded;
     ScopeCounts retired;  // folded runs, and counts from before a counter reset within a run
     bool retired_unsaved = false;
-    Gauges gauges;            // of the last report counted
-    bool has_gauges = false;  // false before a report and after a final one
-    TimePoint last_report_at;
     int open_streams = 0;
-    TimePoint gone_at;  // when the last stream ended
+    TimePoint gone_at;                         // when the last stream ended
+    std::map<std::uint64_t, int> run_streams;  // open streams carrying each run, if any
   };
   struct Report;  // a validated report, read before the lock is taken
 
@@ -159,7 +168,10 @@ class StatsAggregator {
     double seconds = 0;
   };
   Window WindowOf(std::chrono::seconds window, TimePoint now) const;
-  bool LiveLocked(const Node& node, TimePoint now) const;
+  bool LiveLocked(const Node& node, const Run& run, TimePoint now) const;
+  // Calls f(node id, gauges) for every live run (a node's runs in turn).
+  void EachLiveGaugesLocked(TimePoint now,
+                            const std::function<void(const std::string&, const Gauges&)>& f) const;
   static std::uint64_t DurableSequenceLocked(const Node& node, std::uint64_t run_id);
   void CountLocked(const std::string& node_id, Node& node, const Report& report, TimePoint now);
   // Calls f(node id, counts) for the retired counts and every run of every node.

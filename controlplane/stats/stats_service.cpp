@@ -11,6 +11,11 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto kRetryAfterFailedWrite = 1s;
+// Bounds on what one stream can make the control plane hold. A proxy process is one run, so a
+// stream carries one (a few when a proxy reuses its stream across restarts of its stats);
+// acks wait only while a write is in flight, a handful at most unless the peer stops reading.
+constexpr std::size_t kMaxRunsPerStream = 16;
+constexpr std::size_t kMaxQueuedAcks = 64;
 
 }  // namespace
 
@@ -39,7 +44,10 @@ class StatsService::Reactor final : public grpc::ServerBidiReactor<v1::StatsRepo
       Close(grpc::Status::OK);
       return;
     }
-    // node_id_ is written here only, before the first registration; reads are serialized.
+    // The stream may have been finished meanwhile (a failed write): nothing more of it is
+    // counted, and no read may start after Finish.
+    if (Finished()) return;
+    // node_id_ and runs_ are written here only; reads are serialized.
     if (node_id_.empty()) {
       if (report_.node().id().empty()) {
         std::lock_guard lock(mu_);
@@ -50,16 +58,34 @@ class StatsService::Reactor final : public grpc::ServerBidiReactor<v1::StatsRepo
       node_id_ = report_.node().id();
       service_.Register(node_id_, this);
     }
-    auto counted = service_.aggregator_.Ingest(node_id_, report_);
-    if (!counted.ok()) {
-      std::lock_guard lock(mu_);
-      Close(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, counted.error().message));
-      return;
-    }
     const std::uint64_t run = report_.run_id();
     const std::uint64_t sequence = report_.sequence();
+    if (std::find(runs_.begin(), runs_.end(), run) == runs_.end()) {
+      if (runs_.size() >= kMaxRunsPerStream) {
+        std::lock_guard lock(mu_);
+        Close(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                           "stats stream of node \"" + node_id_ + "\": run " + std::to_string(run) +
+                               " would be its " + std::to_string(kMaxRunsPerStream + 1) +
+                               "th run; a stream carries at most " +
+                               std::to_string(kMaxRunsPerStream)));
+        return;
+      }
+      // Before counting: from here the run is not folded while this stream lasts.
+      service_.aggregator_.StreamCarriesRun(node_id_, run);
+      runs_.push_back(run);
+    }
+    auto counted = service_.aggregator_.Ingest(node_id_, report_);
+    if (!counted.ok()) {
+      const bool folded = counted.error().kind == StoreErrorKind::kNotFound;
+      std::lock_guard lock(mu_);
+      Close(grpc::Status(
+          folded ? grpc::StatusCode::FAILED_PRECONDITION : grpc::StatusCode::INVALID_ARGUMENT,
+          counted.error().message));
+      return;
+    }
     {
       std::lock_guard lock(mu_);
+      if (finished_) return;
       pending_[run].insert(sequence);
     }
     // Pending first, then the durable sequence: a commit that lands in between is seen either
@@ -70,7 +96,8 @@ class StatsService::Reactor final : public grpc::ServerBidiReactor<v1::StatsRepo
       if (*counted) service_.WakeWriter();
       Durable(run, service_.aggregator_.DurableSequence(node_id_, run));
     }
-    StartRead(&report_);
+    std::lock_guard lock(mu_);
+    if (!finished_) StartRead(&report_);
   }
 
   void OnWriteDone(bool ok) override {
@@ -85,7 +112,7 @@ class StatsService::Reactor final : public grpc::ServerBidiReactor<v1::StatsRepo
   }
 
   void OnDone() override {
-    if (!node_id_.empty()) service_.Unregister(node_id_, this);
+    if (!node_id_.empty()) service_.Unregister(node_id_, this, runs_);
     delete this;
   }
 
@@ -104,11 +131,23 @@ class StatsService::Reactor final : public grpc::ServerBidiReactor<v1::StatsRepo
         static_cast<std::uint32_t>(service_.aggregator_.report_interval().count()));
     sequences.erase(sequences.begin(), end);
     if (sequences.empty()) pending_.erase(it);
+    if (queue_.size() >= kMaxQueuedAcks) {
+      Close(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                         "stats stream of node \"" + node_id_ +
+                             "\": " + std::to_string(kMaxQueuedAcks) +
+                             " acks are waiting to be written; the proxy does not read its acks"));
+      return;
+    }
     queue_.push_back(std::move(ack));
     WriteNext();
   }
 
  private:
+  bool Finished() {
+    std::lock_guard lock(mu_);
+    return finished_;
+  }
+
   void WriteNext() {
     if (writing_ || finished_ || queue_.empty()) return;
     writing_ = true;
@@ -125,6 +164,7 @@ class StatsService::Reactor final : public grpc::ServerBidiReactor<v1::StatsRepo
   std::mutex mu_;
   v1::StatsReport report_;
   std::string node_id_;
+  std::vector<std::uint64_t> runs_;  // the runs this stream carried, at most kMaxRunsPerStream
   std::map<std::uint64_t, std::set<std::uint64_t>> pending_;  // by run: sequences not acked
   std::deque<v1::StatsAck> queue_;  // front is being written while writing_
   bool writing_ = false;
@@ -167,7 +207,10 @@ void StatsService::Register(const std::string& node_id, Reactor* reactor) {
   aggregator_.NodeConnected(node_id);
 }
 
-void StatsService::Unregister(const std::string& node_id, Reactor* reactor) {
+void StatsService::Unregister(const std::string& node_id, Reactor* reactor,
+                              const std::vector<std::uint64_t>& runs) {
+  // The aggregator first: once streams() no longer counts the stream, its end is known there.
+  aggregator_.NodeDisconnected(node_id, runs);
   {
     std::lock_guard lock(streams_mu_);
     auto [begin, end] = streams_.equal_range(node_id);
@@ -178,7 +221,6 @@ void StatsService::Unregister(const std::string& node_id, Reactor* reactor) {
       }
     }
   }
-  aggregator_.NodeDisconnected(node_id);
 }
 
 void StatsService::WakeWriter() {

@@ -9,6 +9,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -37,6 +38,9 @@ class StatsService final : public v1::StatsService::CallbackService {
   StatsService(const StatsService&) = delete;
   StatsService& operator=(const StatsService&) = delete;
 
+  // A stream ends RESOURCE_EXHAUSTED when it carries more than 16 runs or 64 acks wait to be
+  // written to it (a peer that does not read), FAILED_PRECONDITION on a report of a folded run
+  // newer than its fold, INVALID_ARGUMENT on a malformed report.
   grpc::ServerBidiReactor<v1::StatsReport, v1::StatsAck>* Report(
       grpc::CallbackServerContext* context) override;
 
@@ -46,7 +50,8 @@ class StatsService final : public v1::StatsService::CallbackService {
  private:
   class Reactor;
   void Register(const std::string& node_id, Reactor* reactor);
-  void Unregister(const std::string& node_id, Reactor* reactor);
+  void Unregister(const std::string& node_id, Reactor* reactor,
+                  const std::vector<std::uint64_t>& runs);
   void WakeWriter();
   void Write();
   void Acknowledge(const std::vector<StatsAggregator::DurableRun>& durable);

@@ -43,19 +43,26 @@ std::optional<v1::Config> DiscoveryClient::LoadCache(std::string* error) {
 }
 
 void DiscoveryClient::SaveCache(const v1::Config& config) {
+  // A health-only update leaves the config as it was: no rewrite.
+  std::string bytes = config.SerializeAsString();
+  if (bytes == saved_) return;
   std::error_code ec;
   std::filesystem::create_directories(options_.cache_dir, ec);
   std::string tmp = CachePath() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out || !config.SerializeToOstream(&out)) {
+    if (!out || !out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())) || !out.flush()) {
       spdlog::warn("cannot write the config cache {}: the next start without a control plane "
                    "will not serve this config", tmp);
       return;
     }
   }
   std::filesystem::rename(tmp, CachePath(), ec);  // atomic: a crash leaves the old or the new
-  if (ec) spdlog::warn("cannot replace the config cache {}: {}", CachePath(), ec.message());
+  if (ec) {
+    spdlog::warn("cannot replace the config cache {}: {}", CachePath(), ec.message());
+    return;
+  }
+  saved_ = std::move(bytes);
 }
 
 void DiscoveryClient::Start() {

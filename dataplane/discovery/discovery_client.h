@@ -59,6 +59,7 @@ class DiscoveryClient {
   void Run();
   void RunStream();
   void SaveCache(const v1::Config& config);
+  std::string saved_;  // the cache's content as last written (stream thread only)
   std::string CachePath() const;
 
   DiscoveryClientOptions options_;

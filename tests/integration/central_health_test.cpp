@@ -110,6 +110,25 @@ TEST(CentralHealthTest, TransitionsArePublishedRecordedAndRememberedAcrossAResta
   monitor.Stop();
 }
 
+TEST(CentralHealthTest, ANameThatDoesNotResolveGetsNoVerdictRatherThanUnhealthy) {
+  SystemClock clock;
+  test::TestUpstream b;
+  v1::Config config = LoadOrFail(
+      "clusters:\n  - name: up\n"
+      "    health_check: { interval: 50ms, timeout: 50ms, unhealthy_threshold: 1, healthy_threshold: 1 }\n"
+      "    endpoints: [ { address: \"no-such-host.invalid:80\" }, { address: \"" + Address(b.port()) + "\" } ]\n"
+      "routes:\n  - { name: all, cluster: up }\n");
+  Published published;
+  HealthMonitor monitor(nullptr, clock, [&](discovery::UnhealthyEndpoints u) { published.Set(std::move(u)); });
+  monitor.Start();
+  monitor.SetConfig(config);
+  ASSERT_TRUE(published.WaitFor({}));
+  std::this_thread::sleep_for(300ms);  // six intervals: a probe of it would have failed by now
+  EXPECT_TRUE(monitor.Unhealthy().empty()) << "a DNS failure is not the backend's failure";
+  EXPECT_EQ(monitor.transitions(), 0u);
+  monitor.Stop();
+}
+
 TEST(CentralHealthTest, AManagedProxyAppliesTheVerdictsWithoutANewSnapshot) {
   test::TestUpstreamOptions a_options, b_options;
   a_options.name = "a";

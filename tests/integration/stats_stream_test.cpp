@@ -77,11 +77,13 @@ class StatsStreamTest : public ::testing::Test {
   std::string db() const { return dir_ + "/hermes.db"; }
 
   // A control plane: the store, the aggregator loaded from it, the service, a gRPC server.
-  void Start(std::string token = "") {
+  void Start(std::string token = "",
+             std::chrono::seconds run_retention = StatsAggregator::kDefaultRunRetention) {
     auto opened = SqliteConfigStore::Open(db(), clock_);
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     store_ = std::move(opened).value();
-    stats_ = std::make_unique<StatsAggregator>(clock_, kInterval);
+    stats_ =
+        std::make_unique<StatsAggregator>(clock_, kInterval, std::chrono::hours(1), run_retention);
     auto loaded = stats_->Load(*store_);
     ASSERT_TRUE(loaded.ok()) << loaded.error().message;
     service_ = std::make_unique<StatsService>(*stats_, store_.get(), std::move(token));
@@ -122,6 +124,16 @@ class StatsStreamTest : public ::testing::Test {
     ADD_FAILURE() << "no ack for run " << report.run_id() << " sequence " << report.sequence()
                   << ": " << stream.Finish().error_message();
     return ack;
+  }
+
+  // Until the server has seen every stream end (bounded).
+  bool AwaitNoStreams() const {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (service_->streams() != 0) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(10ms);
+    }
+    return true;
   }
 
   std::uint64_t Total() const { return stats_->Stats({}).total().requests(); }
@@ -284,6 +296,47 @@ TEST_F(StatsStreamTest, AMalformedReportEndsTheStreamSayingWhatIsWrong) {
   EXPECT_THAT(status.error_message(),
               HasSubstr("node \"p1\" (run 7, sequence 2): clusters[0] (\"web\"): latency_buckets"));
   EXPECT_EQ(Total(), 100u);
+}
+
+TEST_F(StatsStreamTest, AStreamCarryingMoreThanSixteenRunsIsEnded) {
+  Start();
+  auto proxy = Connect();
+  for (std::uint64_t run = 1; run <= 16; ++run) {
+    SendAndAwaitAck(*proxy->stream, Cumulative("p1", run, 1, 10));
+  }
+  proxy->stream->Write(Cumulative("p1", 17, 1, 10));
+  v1::StatsAck ack;
+  EXPECT_FALSE(proxy->stream->Read(&ack));
+  grpc::Status status = proxy->stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("node \"p1\": run 17"));
+  EXPECT_THAT(status.error_message(), HasSubstr("at most 16"));
+  EXPECT_EQ(Total(), 160u);
+}
+
+// A run is folded only once no stream carries it (here: at once, a zero run retention); a
+// newer report of it then cannot be counted, and the proxy hears why.
+TEST_F(StatsStreamTest, AReportNewerThanItsFoldedRunEndsTheStreamSayingSo) {
+  Start("", std::chrono::seconds(0));
+  {
+    auto proxy = Connect();
+    SendAndAwaitAck(*proxy->stream, Cumulative("p1", 7, 1, 100));
+    stats_->Compact();  // its stream carries it: kept
+    SendAndAwaitAck(*proxy->stream, Cumulative("p1", 7, 2, 120));
+    proxy->stream->WritesDone();
+    EXPECT_TRUE(proxy->stream->Finish().ok());
+  }
+  ASSERT_TRUE(AwaitNoStreams());
+  stats_->Compact();  // folded
+
+  auto proxy = Connect();
+  proxy->stream->Write(Cumulative("p1", 7, 3, 150));
+  v1::StatsAck ack;
+  EXPECT_FALSE(proxy->stream->Read(&ack));
+  grpc::Status status = proxy->stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("(run 7, sequence 3): the run was folded"));
+  EXPECT_EQ(Total(), 120u);
 }
 
 }  // namespace

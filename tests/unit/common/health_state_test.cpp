@@ -15,6 +15,15 @@ ProbeSpec Spec(uint32_t healthy, uint32_t unhealthy) {
 
 TEST(HealthStateTest, StartsHealthy) { EXPECT_TRUE(HealthState().healthy()); }
 
+TEST(HealthStateTest, CanStartUnhealthyAndReturnsAfterHealthyThresholdSuccesses) {
+  HealthState s(false);
+  auto spec = Spec(2, 3);
+  EXPECT_FALSE(s.healthy());
+  EXPECT_EQ(s.OnResult(false, spec), std::nullopt);
+  EXPECT_EQ(s.OnResult(true, spec), std::nullopt);
+  EXPECT_EQ(s.OnResult(true, spec), std::optional<bool>(true));
+}
+
 TEST(HealthStateTest, TurnsUnhealthyAfterUnhealthyThresholdFailuresInARow) {
   HealthState s;
   auto spec = Spec(2, 3);

@@ -208,6 +208,21 @@ TEST_F(StatsAggregatorTest, ACounterResetWithinARunKeepsWhatWasCountedBefore) {
   EXPECT_EQ(TotalRequests(Window(60)), 150u);
 }
 
+// A proxy that forgot an endpoint's counts (EndpointStateRegistry::kMaxRetired) reports them
+// from 0 when the endpoint comes back: a reset, so the earlier counts stay and the new ones add.
+TEST_F(StatsAggregatorTest, AnEndpointWhoseCountersRestartKeepsWhatWasCountedBefore) {
+  v1::StatsReport first = Report(7, 1);
+  AddEndpoint(first, "web", "10.0.0.1:80", Traffic(100));
+  Ingest("p1", first);
+  v1::StatsReport restarted = Report(7, 2);
+  AddEndpoint(restarted, "web", "10.0.0.1:80", Traffic(30));
+  Ingest("p1", restarted);
+  v1::StatsReport later = Report(7, 3);
+  AddEndpoint(later, "web", "10.0.0.1:80", Traffic(45));
+  Ingest("p1", later);
+  EXPECT_EQ(stats_->Endpoints(60s).at({"web", "10.0.0.1:80"}).rates.requests(), 145u);
+}
+
 TEST_F(StatsAggregatorTest, AScopeMissingFromALaterReportKeepsItsCounts) {
   v1::StatsReport first = Report(7, 1);
   AddCluster(first, "web", Traffic(10));
@@ -442,6 +457,67 @@ TEST_F(StatsAggregatorTest, ARunWithoutAFinalReportIsFoldedOnlyAfterTheRunRetent
   EXPECT_EQ(TotalRequests(), 100u);
 }
 
+TEST_F(StatsAggregatorTest, ARunWithoutAFinalReportIsNotFoldedWhileAStreamCarriesIt) {
+  stats_ = std::make_unique<StatsAggregator>(clock_, kInterval, 1h, 24h);
+  stats_->NodeConnected("p1");
+  stats_->StreamCarriesRun("p1", 7);
+  Ingest("p1", WebReport(7, 1, 100));
+  stats_->MarkSaved(stats_->TakeUnsaved());
+  clock_.Advance(25h);  // silent for longer than the retention, yet its stream is open
+  stats_->Compact();
+  EXPECT_TRUE(stats_->TakeUnsaved().empty());
+  Ingest("p1", WebReport(7, 2, 150));
+  EXPECT_EQ(TotalRequests(), 150u);
+  stats_->MarkSaved(stats_->TakeUnsaved());
+
+  // The retention runs from the later of its last report and its stream's end.
+  clock_.Advance(1h);
+  stats_->NodeDisconnected("p1", {7});
+  clock_.Advance(23h);
+  stats_->Compact();
+  EXPECT_TRUE(stats_->TakeUnsaved().empty());
+  clock_.Advance(1h);
+  stats_->Compact();
+  StoredStats batch = stats_->TakeUnsaved();
+  ASSERT_EQ(batch.runs.size(), 1u);
+  EXPECT_FALSE(batch.runs[0].report.has_value());
+  EXPECT_EQ(TotalRequests(), 150u);
+}
+
+TEST_F(StatsAggregatorTest, ACrashedRunIsFoldedWhileTheNodesNewRunStreams) {
+  stats_ = std::make_unique<StatsAggregator>(clock_, kInterval, 1h, 24h);
+  Ingest("p1", WebReport(7, 1, 100));  // crashed: no final report, its stream is gone
+  stats_->NodeConnected("p1");
+  stats_->StreamCarriesRun("p1", 8);
+  Ingest("p1", WebReport(8, 1, 10));
+  stats_->MarkSaved(stats_->TakeUnsaved());
+  clock_.Advance(24h);
+  stats_->Compact();
+  StoredStats batch = stats_->TakeUnsaved();
+  ASSERT_EQ(batch.runs.size(), 1u);
+  EXPECT_EQ(batch.runs[0].run_id, 7u);
+  EXPECT_FALSE(batch.runs[0].report.has_value());
+  EXPECT_EQ(TotalRequests(), 110u);
+}
+
+TEST_F(StatsAggregatorTest, AReportNewerThanItsFoldedRunIsRefusedNotDropped) {
+  stats_ = std::make_unique<StatsAggregator>(clock_, kInterval, 1h, 24h);
+  Ingest("p1", WebReport(7, 1, 100));
+  stats_->MarkSaved(stats_->TakeUnsaved());
+  clock_.Advance(24h);
+  stats_->Compact();
+  stats_->MarkSaved(stats_->TakeUnsaved());
+
+  Ingest("p1", WebReport(7, 1, 100), /*counted=*/false);  // a late copy: settled
+  auto newer = stats_->Ingest("p1", WebReport(7, 2, 130));
+  ASSERT_FALSE(newer.ok());
+  EXPECT_EQ(newer.error().kind, StoreErrorKind::kNotFound);
+  EXPECT_THAT(newer.error().message,
+              HasSubstr("node \"p1\" (run 7, sequence 2): the run was folded"));
+  EXPECT_THAT(newer.error().message, HasSubstr("at sequence 1"));
+  EXPECT_EQ(TotalRequests(), 100u);
+}
+
 TEST_F(StatsAggregatorTest, ARunIsNotFoldedWhileItsLatestStateIsUnsaved) {
   v1::StatsReport last = WebReport(7, 1, 100);
   last.set_final(true);
@@ -643,6 +719,44 @@ TEST_F(StatsAggregatorTest, AFinalReportEndsTheRunsGauges) {
   Ingest("p1", last);
   EXPECT_EQ(stats_->Stats(Totals()).total().active_requests(), 0);
   EXPECT_EQ(TotalRequests(), 100u);
+}
+
+// A rolling restart: the old process drains while the new one with the same node id reports.
+TEST_F(StatsAggregatorTest, TwoLiveRunsOfOneNodeSumTheirGauges) {
+  stats_->NodeConnected("p1");
+  stats_->NodeConnected("p1");
+  Ingest("p1", WebReport(7, 1, 100, /*active=*/3));
+  Ingest("p1", WebReport(8, 1, 10, /*active=*/5));
+  Ingest("p1", WebReport(7, 2, 110, /*active=*/2));
+  v1::GetStatsResponse response = stats_->Stats(Totals());
+  EXPECT_EQ(response.total().active_requests(), 7);
+  ASSERT_EQ(response.proxies_size(), 1);
+  EXPECT_EQ(response.proxies(0).active_requests(), 7);
+  EXPECT_EQ(stats_->Endpoints(60s).at({"web", "10.0.0.1:80"}).proxies_reporting, 2u);
+}
+
+TEST_F(StatsAggregatorTest, TheOldRunsFinalReportKeepsTheNewRunsGauges) {
+  stats_->NodeConnected("p1");
+  stats_->NodeConnected("p1");
+  Ingest("p1", WebReport(7, 1, 100, /*active=*/3));
+  Ingest("p1", WebReport(8, 1, 10, /*active=*/5));
+  v1::StatsReport last = WebReport(7, 2, 110, /*active=*/0);
+  last.set_final(true);
+  Ingest("p1", last);
+  EXPECT_EQ(stats_->Stats(Totals()).total().active_requests(), 5);
+  EXPECT_EQ(TotalRequests(), 120u);
+}
+
+TEST_F(StatsAggregatorTest, ARunThatStopsReportingLosesItsGaugesWhileTheNodesOtherRunReports) {
+  stats_->NodeConnected("p1");
+  stats_->NodeConnected("p1");
+  Ingest("p1", WebReport(7, 1, 100, /*active=*/3));  // then the old process dies silently
+  stats_->NodeDisconnected("p1", {7});
+  for (std::uint64_t sequence = 1; sequence <= 4; ++sequence) {
+    Ingest("p1", WebReport(8, sequence, 10 * sequence, /*active=*/5));
+    clock_.Advance(kInterval);
+  }
+  EXPECT_EQ(stats_->Stats(Totals()).total().active_requests(), 5);
 }
 
 TEST_F(StatsAggregatorTest, GaugesOfALoadedRunWaitForItsNextReport) {

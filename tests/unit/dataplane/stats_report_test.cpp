@@ -262,6 +262,23 @@ TEST_F(StatsReportTest, EndpointCountersNeverGoDownWhenAnEndpointLeavesAndComesB
   EXPECT_EQ(ea->counters().connect_errors(), 2u);
 }
 
+TEST_F(StatsReportTest, OnlyTheNewestRetiredEndpointsKeepTheirCountsBeyondTheCap) {
+  EndpointStateRegistry registry(kWorkers, /*max_retired=*/2);
+  for (const char* address : {"a:1", "b:2", "c:3"}) {
+    registry.Get("up", address)->shard(0)->Record(200, 1ms);
+    registry.Prune();  // each one leaves in turn: "a:1" is the longest gone
+  }
+  EXPECT_EQ(registry.retired(), 2u);
+
+  // "a:1" was forgotten: its counters restart from 0 (the control plane sees a reset).
+  EXPECT_EQ(registry.Get("up", "a:1")->Totals().responses_by_class[2], 0u);
+  // "b:2" kept its counts, and coming back takes it off the retired list.
+  auto b = registry.Get("up", "b:2");
+  EXPECT_EQ(b->Totals().responses_by_class[2], 1u);
+  EXPECT_EQ(registry.retired(), 1u);
+  EXPECT_EQ(registry.Get("up", "b:2"), b);  // one state per (cluster, address)
+}
+
 TEST_F(StatsReportTest, EndpointStateHasOneShardPerWorkerOfTheRegistry) {
   auto snap = Compile();
   EndpointState& a = State(snap, 0);

@@ -27,8 +27,10 @@ struct TypeResources {
 
 struct ResourceSet {
   std::array<TypeResources, 4> by_type;  // indexed by TypeIndex
+  std::array<std::string, 4> versions;   // SetVersion of each type's resources, indexed by TypeIndex
   int64_t config_version = 0;            // the stored version these come from (0: none)
   const TypeResources& of(v1::ResourceType t) const { return by_type[TypeIndex(t)]; }
+  const std::string& version(v1::ResourceType t) const { return versions[TypeIndex(t)]; }
 };
 
 // The endpoints the control plane's health checker finds unhealthy: cluster -> addresses.
