@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 
+#include "controlplane/auth/bearer_token.h"
 #include "hermes/common/config.h"
 #include "hermes/common/yaml_writer.h"
 
@@ -71,11 +72,7 @@ void AdminService::Publish(const ConfigVersion& version) {
 }
 
 grpc::Status AdminService::Authorize(const grpc::ServerContext& context) const {
-  if (token_.empty()) return grpc::Status::OK;
-  auto it = context.client_metadata().find("authorization");
-  if (it != context.client_metadata().end() &&
-      std::string_view(it->second.data(), it->second.size()) == "Bearer " + token_)
-    return grpc::Status::OK;
+  if (BearerTokenMatches(context, token_)) return grpc::Status::OK;
   return {grpc::StatusCode::UNAUTHENTICATED, "missing or wrong bearer token"};
 }
 

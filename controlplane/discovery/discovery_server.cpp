@@ -2,6 +2,7 @@
 
 #include <deque>
 
+#include "controlplane/auth/bearer_token.h"
 #include "controlplane/store/config_store.h"
 
 namespace hermes::controlplane {
@@ -16,16 +17,11 @@ class DiscoveryServer::Reactor final
     status_.peer = context->peer();
     status_.connected_since = status_.last_seen = std::chrono::system_clock::now();
     status_.connected = true;
-    if (!server_.token_.empty()) {
-      auto it = context->client_metadata().find("authorization");
-      std::string expected = "Bearer " + server_.token_;
-      if (it == context->client_metadata().end() ||
-          std::string_view(it->second.data(), it->second.size()) != expected) {
-        finished_ = true;
-        Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                            "missing or wrong bearer token (hermes --token-file)"));
-        return;
-      }
+    if (!BearerTokenMatches(*context, server_.token_)) {
+      finished_ = true;
+      Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                          "missing or wrong bearer token (hermes --token-file)"));
+      return;
     }
     StartRead(&request_);
   }

@@ -5,6 +5,8 @@
 #include <deque>
 #include <set>
 
+#include "controlplane/auth/bearer_token.h"
+
 namespace hermes::controlplane {
 namespace {
 
@@ -24,16 +26,11 @@ constexpr std::size_t kMaxQueuedAcks = 64;
 class StatsService::Reactor final : public grpc::ServerBidiReactor<v1::StatsReport, v1::StatsAck> {
  public:
   Reactor(StatsService& service, grpc::CallbackServerContext* context) : service_(service) {
-    if (!service_.token_.empty()) {
-      auto it = context->client_metadata().find("authorization");
-      const std::string expected = "Bearer " + service_.token_;
-      if (it == context->client_metadata().end() ||
-          std::string_view(it->second.data(), it->second.size()) != expected) {
-        std::lock_guard lock(mu_);
-        Close(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                           "missing or wrong bearer token (hermes --token-file)"));
-        return;
-      }
+    if (!BearerTokenMatches(*context, service_.token_)) {
+      std::lock_guard lock(mu_);
+      Close(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                         "missing or wrong bearer token (hermes --token-file)"));
+      return;
     }
     StartRead(&report_);
   }
