@@ -240,16 +240,21 @@ BuiltArgs BuildStatus(const CommandInput& in) {
   return {StatusArgs{in.Flag("--exit-status") != nullptr}, ""};
 }
 
+// --window, if given, into `seconds`; the usage error, or "".
+std::string ReadWindow(const CommandInput& in, uint32_t& seconds) {
+  const auto* w = in.Flag("--window");
+  if (!w) return "";
+  const WindowResult window = ParseWindow(*w);
+  if (window.error.empty()) seconds = window.seconds;
+  return window.error;
+}
+
 BuiltArgs BuildBackends(const CommandInput& in) {
   if (!in.positionals.empty())
     return Usage(WrongArgumentCount("backends", "no arguments", in.positionals));
   BackendsArgs a;
   if (const auto* c = in.Flag("--cluster")) a.cluster = *c;
-  if (const auto* w = in.Flag("--window")) {
-    const WindowResult window = ParseWindow(*w);
-    if (!window.error.empty()) return Usage(window.error);
-    a.window_seconds = window.seconds;
-  }
+  if (std::string error = ReadWindow(in, a.window_seconds); !error.empty()) return Usage(error);
   return {a, ""};
 }
 
@@ -259,11 +264,7 @@ BuiltArgs BuildStats(const CommandInput& in) {
   StatsArgs a;
   if (const auto* p = in.Flag("--proxy")) a.proxy = *p;
   if (const auto* c = in.Flag("--cluster")) a.cluster = *c;
-  if (const auto* w = in.Flag("--window")) {
-    const WindowResult window = ParseWindow(*w);
-    if (!window.error.empty()) return Usage(window.error);
-    a.window_seconds = window.seconds;
-  }
+  if (std::string error = ReadWindow(in, a.window_seconds); !error.empty()) return Usage(error);
   return {a, ""};
 }
 
