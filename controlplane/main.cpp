@@ -11,6 +11,8 @@
 #include "controlplane/admin/admin_service.h"
 #include "controlplane/discovery/discovery_server.h"
 #include "controlplane/health/health_monitor.h"
+#include "controlplane/rollout/config_union.h"
+#include "controlplane/rollout/rollout_engine.h"
 #include "controlplane/stats/stats_aggregator.h"
 #include "controlplane/stats/stats_service.h"
 #include "controlplane/store/sqlite_config_store.h"
@@ -153,19 +155,27 @@ int main(int argc, char** argv) {
   controlplane::StatsService stats_service(stats, &store, token, [](const controlplane::StoreError& error) {
     spdlog::error("stats: cannot store reports: {} (retrying)", error.message);
   });
-  controlplane::AdminService admin(store, discovery, token, &health, &stats);
-  auto current = store.Current();
-  if (!current) {
-    std::cerr << "hermes-controlplane: " << current.error().message << "\n";
+  controlplane::RolloutEngine rollouts(
+      store, discovery, clock,
+      [&](std::chrono::seconds window) {
+        std::map<std::string, controlplane::rollout::Traffic> out;
+        for (const auto& [id, c] : stats.ProxyCounts(window)) out[id] = {c.requests(), c.errors()};
+        return out;
+      },
+      [&](const v1::Config& fleet, const v1::Config* rollout) {
+        v1::Config running = controlplane::ConfigUnion(fleet, rollout);
+        health.SetConfig(running);
+        stats.SetRouteClusters(running);
+      });
+  controlplane::AdminService admin(store, discovery, rollouts, token, &health, &stats);
+  health.Start();  // the recorded verdicts first: an endpoint found down stays out of rotation
+  if (auto restored = rollouts.Restore(); !restored) {
+    std::cerr << "hermes-controlplane: " << restored.error().message << "\n";
     return 1;
   }
-  health.Start();  // the recorded verdicts first: an endpoint found down stays out of rotation
-  if (current.value()) {
-    health.SetConfig(current.value()->config);
-    stats.SetRouteClusters(current.value()->config);
-    discovery.PublishHealth(health.Unhealthy());
-    discovery.Publish(current.value()->id, current.value()->config);
-  }
+  discovery.PublishHealth(health.Unhealthy());
+  rollouts.Run(std::chrono::milliseconds(250));
+  const int64_t fleet_version = rollouts.fleet_version();
 
   grpc::ServerBuilder builder;
   int port = 0;
@@ -199,7 +209,7 @@ int main(int argc, char** argv) {
   // One line tests and scripts wait for (port 0 picks a free port).
   std::cout << "listening on " << flags.listen << " (port " << port << ")" << std::endl;
   spdlog::info("hermes-controlplane {}: store {}, {}", HERMES_VERSION, flags.db,
-               current.value() ? "serving v" + std::to_string(current.value()->id) : "no config yet");
+               fleet_version ? "serving v" + std::to_string(fleet_version) : "no config yet");
 
   // SIGTERM/SIGINT: stop taking calls, end the streams, exit 0.
   std::thread waiter([&] {
@@ -210,6 +220,7 @@ int main(int argc, char** argv) {
   });
   server->Wait();
   waiter.join();
+  rollouts.Stop();
   health.Stop();
   return 0;
 }

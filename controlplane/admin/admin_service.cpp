@@ -5,6 +5,7 @@
 #include <map>
 
 #include "controlplane/auth/bearer_token.h"
+#include "controlplane/rollout/config_union.h"
 #include "hermes/common/config.h"
 #include "hermes/common/yaml_writer.h"
 
@@ -56,20 +57,16 @@ grpc::Status ToStatus(const StoreError& error) {
   }
 }
 
-AdminService::AdminService(ConfigStore& store, DiscoveryServer& discovery, std::string token,
-                           HealthMonitor* health, StatsAggregator* stats, TimePoint started)
+AdminService::AdminService(ConfigStore& store, DiscoveryServer& discovery, RolloutEngine& rollouts,
+                           std::string token, HealthMonitor* health, StatsAggregator* stats,
+                           TimePoint started)
     : store_(store),
       discovery_(discovery),
+      rollouts_(rollouts),
       token_(std::move(token)),
       health_(health),
       stats_(stats),
       started_(started) {}
-
-void AdminService::Publish(const ConfigVersion& version) {
-  if (health_) health_->SetConfig(version.config);
-  if (stats_) stats_->SetRouteClusters(version.config);
-  discovery_.Publish(version.id, version.config);
-}
 
 grpc::Status AdminService::Authorize(const grpc::ServerContext& context) const {
   if (BearerTokenMatches(context, token_)) return grpc::Status::OK;
@@ -92,12 +89,30 @@ grpc::Status AdminService::ApplyConfig(grpc::ServerContext* context,
     return grpc::Status::OK;  // refused: nothing stored; the errors are the answer
   }
   std::lock_guard lock(apply_mu_);
-  auto current = store_.Current();
-  if (!current) return ToStatus(current.error());
-  const ConfigVersion* before = current.value() ? &*current.value() : nullptr;
+  auto newest = store_.Current();
+  if (!newest) return ToStatus(newest.error());
+  const uint64_t newest_id = newest.value() ? static_cast<uint64_t>(newest.value()->id) : 0;
+  if (request->if_version() != 0 && request->if_version() != newest_id) {
+    return {grpc::StatusCode::ABORTED,
+            "the newest stored version is " + (newest_id ? "v" + std::to_string(newest_id) : std::string("none")) +
+                ", not v" + std::to_string(request->if_version()) +
+                ": the config changed since you read it (hermesctl history; get config)"};
+  }
+  if (!request->stage() && !request->dry_run()) {
+    if (auto s = rollouts_.CheckDeployable(request->force()); !s.ok()) return s;
+  }
+  // The diff is against what the fleet runs.
+  std::optional<ConfigVersion> fleet;
+  if (int64_t id = rollouts_.fleet_version(); id != 0) {
+    auto got = store_.Get(id);
+    if (!got) return ToStatus(got.error());
+    fleet = std::move(got).value();
+  }
+  const ConfigVersion* before = fleet ? &*fleet : nullptr;
   std::string old_yaml = before ? config::ToYaml(before->config) : "";
   std::string new_yaml = config::ToYaml(loaded.config);
   response->set_diff(config::LineDiff(old_yaml, new_yaml, Name(before), source));
+  response->set_fleet_version(before ? static_cast<uint64_t>(before->id) : 0);
   if (request->dry_run()) {
     // created: whether applying it would make a new version.
     if (before) Fill(*before, *response->mutable_version(), false);
@@ -107,9 +122,18 @@ grpc::Status AdminService::ApplyConfig(grpc::ServerContext* context,
   std::string author = request->author().empty() ? "unknown" : request->author();
   auto applied = store_.Apply(loaded.config, author, request->message());
   if (!applied) return ToStatus(applied.error());
-  Fill(applied.value().version, *response->mutable_version(), false);
+  const ConfigVersion& version = applied.value().version;
+  Fill(version, *response->mutable_version(), false);
   response->set_created(applied.value().created);
-  if (applied.value().created) Publish(applied.value().version);
+  if (request->stage()) {
+    response->set_staged(true);
+    return grpc::Status::OK;
+  }
+  uint64_t aborted = 0;
+  if (auto s = rollouts_.Deploy(version, request->force(), "apply by " + author, &aborted); !s.ok())
+    return s;
+  response->set_aborted_rollout(aborted);
+  response->set_fleet_version(static_cast<uint64_t>(version.id));
   return grpc::Status::OK;
 }
 
@@ -119,10 +143,11 @@ grpc::Status AdminService::GetConfig(grpc::ServerContext* context,
   if (auto s = Authorize(*context); !s.ok()) return s;
   ConfigVersion version;
   if (request->version() == 0) {
-    auto current = store_.Current();
-    if (!current) return ToStatus(current.error());
-    if (!current.value()) return {grpc::StatusCode::NOT_FOUND, "no config has been applied yet"};
-    version = *current.value();
+    int64_t fleet = rollouts_.fleet_version();
+    if (fleet == 0) return {grpc::StatusCode::NOT_FOUND, "no config has been applied yet"};
+    auto got = store_.Get(fleet);
+    if (!got) return ToStatus(got.error());
+    version = got.value();
   } else {
     auto got = store_.Get(static_cast<VersionId>(request->version()));
     if (!got) return ToStatus(got.error());
@@ -163,19 +188,32 @@ grpc::Status AdminService::Rollback(grpc::ServerContext* context, const v1::Roll
                                     v1::RollbackResponse* response) {
   if (auto s = Authorize(*context); !s.ok()) return s;
   std::lock_guard lock(apply_mu_);
+  if (auto s = rollouts_.CheckDeployable(request->force()); !s.ok()) return s;
   VersionId target = static_cast<VersionId>(request->version());
   if (target == 0) {
-    auto current = store_.Current();
-    if (!current) return ToStatus(current.error());
-    if (!current.value() || !current.value()->parent)
+    // The version the fleet ran before its current one.
+    auto history = store_.FleetHistory(1000);
+    if (!history) return ToStatus(history.error());
+    const int64_t now = rollouts_.fleet_version();
+    for (const FleetChange& change : history.value()) {
+      if (change.version != now) {
+        target = change.version;
+        break;
+      }
+    }
+    if (target == 0)
       return {grpc::StatusCode::FAILED_PRECONDITION, "there is no previous version to roll back to"};
-    target = *current.value()->parent;
   }
   std::string author = request->author().empty() ? "unknown" : request->author();
   auto rolled = store_.Rollback(target, author);
   if (!rolled) return ToStatus(rolled.error());
   Fill(rolled.value().version, *response->mutable_version(), false);
-  if (rolled.value().created) Publish(rolled.value().version);
+  uint64_t aborted = 0;
+  if (auto s = rollouts_.Deploy(rolled.value().version, request->force(),
+                                "rollback to v" + std::to_string(target) + " by " + author, &aborted);
+      !s.ok())
+    return s;
+  response->set_aborted_rollout(aborted);
   return grpc::Status::OK;
 }
 
@@ -197,6 +235,12 @@ void AdminService::FillProxies(v1::ListProxiesResponse& out) const {
     p.set_connected_since_unix_ms(UnixMs(s.connected_since));
     p.set_last_seen_unix_ms(UnixMs(s.last_seen));
     p.set_config_version(static_cast<uint64_t>(s.config_version));
+    p.set_running_version(static_cast<uint64_t>(s.running_version));
+    p.set_in_rollout(s.in_rollout);
+    p.set_drain(s.drain == StreamStatus::Drain::kDrained    ? v1::DRAINED
+                : s.drain == StreamStatus::Drain::kDraining ? v1::DRAINING
+                                                            : v1::DRAIN_STATE_UNSPECIFIED);
+    p.set_active_connections(s.active_connections);
     v1::SyncState overall = v1::SYNCED;
     for (v1::ResourceType t : kTypeOrder) {
       v1::TypeSync& ts = *p.add_types();
@@ -242,15 +286,18 @@ grpc::Status AdminService::GetStatus(grpc::ServerContext* context, const v1::Get
   if (auto s = Authorize(*context); !s.ok()) return s;
   auto current = store_.Current();
   if (!current) return ToStatus(current.error());
-  response->set_config_version(current.value() ? static_cast<uint64_t>(current.value()->id) : 0);
+  response->set_newest_version(current.value() ? static_cast<uint64_t>(current.value()->id) : 0);
+  response->set_config_version(static_cast<uint64_t>(rollouts_.fleet_version()));
   response->set_started_unix_ms(UnixMs(started_));
+  *response->mutable_rollout() = rollouts_.active();
 
   v1::FleetHealth health = v1::HEALTHY;
   auto worse = [&](v1::FleetHealth h, std::string reason) {
     if (h > health) health = h;
     response->add_reasons(std::move(reason));
   };
-  if (!current.value()) worse(v1::DEGRADED, "no config applied yet (hermesctl apply -f FILE)");
+  if (rollouts_.fleet_version() == 0)
+    worse(v1::DEGRADED, "no config applied yet (hermesctl apply -f FILE)");
 
   v1::ListProxiesResponse proxies;
   FillProxies(proxies);
@@ -258,6 +305,24 @@ grpc::Status AdminService::GetStatus(grpc::ServerContext* context, const v1::Get
   for (const v1::Proxy& p : proxies.proxies()) {
     if (p.state() != v1::DISCONNECTED) ++connected;
     if (p.state() == v1::SYNCED) ++in_sync;
+  }
+  std::map<uint64_t, std::pair<uint32_t, uint32_t>> shares;  // version -> running, targeted
+  for (const v1::Proxy& p : proxies.proxies()) {
+    if (p.state() == v1::DISCONNECTED) continue;
+    ++shares[p.running_version()].first;
+    if (p.config_version() != 0) ++shares[p.config_version()].second;
+  }
+  for (const auto& [version, n] : shares) {
+    v1::VersionShare& share = *response->add_versions();
+    share.set_version(version);
+    share.set_proxies(n.first);
+    share.set_targeted(n.second);
+  }
+  if (response->rollout().id() != 0) {
+    const v1::Rollout& r = response->rollout();
+    worse(v1::DEGRADED, "rollout " + std::to_string(r.id()) + " of v" + std::to_string(r.version()) +
+                            " in progress: " + std::to_string(r.moved_size()) + " of " +
+                            std::to_string(r.selected_proxies()) + " selected proxies moved");
   }
   response->set_proxies_total(static_cast<uint32_t>(proxies.proxies_size()));
   response->set_proxies_connected(connected);
@@ -300,15 +365,24 @@ grpc::Status AdminService::ListBackends(grpc::ServerContext* context,
                                         const v1::ListBackendsRequest* request,
                                         v1::ListBackendsResponse* response) {
   if (auto s = Authorize(*context); !s.ok()) return s;
-  auto current = store_.Current();
-  if (!current) return ToStatus(current.error());
-  if (!current.value()) return grpc::Status::OK;
-  const v1::Config& config = current.value()->config;
+  // The clusters proxies run: the fleet's version and, during a rollout, the rollout's.
+  const int64_t fleet_id = rollouts_.fleet_version();
+  if (fleet_id == 0) return grpc::Status::OK;
+  auto fleet = store_.Get(fleet_id);
+  if (!fleet) return ToStatus(fleet.error());
+  std::optional<ConfigVersion> target;
+  if (uint64_t id = rollouts_.active().version(); id != 0) {
+    auto got = store_.Get(static_cast<VersionId>(id));
+    if (!got) return ToStatus(got.error());
+    target = std::move(got).value();
+  }
+  const v1::Config config = ConfigUnion(fleet.value().config, target ? &target->config : nullptr);
   bool found = request->cluster().empty();
   for (const v1::Cluster& c : config.clusters()) found |= c.name() == request->cluster();
   if (!found)
     return {grpc::StatusCode::NOT_FOUND, "no cluster \"" + request->cluster() + "\" in v" +
-                                             std::to_string(current.value()->id)};
+                                             std::to_string(fleet_id) +
+                                             (target ? " or v" + std::to_string(target->id) : "")};
   std::chrono::seconds window(request->window_seconds() == 0 ? 60 : request->window_seconds());
   auto health = health_ ? health_->View() : std::map<std::pair<std::string, std::string>, EndpointHealthView>{};
   auto traffic = stats_ ? stats_->Endpoints(window)
@@ -378,6 +452,84 @@ grpc::Status AdminService::ListHealthEvents(grpc::ServerContext* context,
     out.set_healthy(e.healthy);
     out.set_reason(e.reason);
     out.set_at_unix_ms(UnixMs(e.at));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::StartRollout(grpc::ServerContext* context,
+                                        const v1::StartRolloutRequest* request,
+                                        v1::RolloutResponse* response) {
+  if (auto s = Authorize(*context); !s.ok()) return s;
+  std::lock_guard lock(apply_mu_);
+  return rollouts_.Start(*request, response->mutable_rollout());
+}
+
+grpc::Status AdminService::PromoteRollout(grpc::ServerContext* context,
+                                          const v1::RolloutActionRequest* request,
+                                          v1::RolloutResponse* response) {
+  if (auto s = Authorize(*context); !s.ok()) return s;
+  std::lock_guard lock(apply_mu_);
+  return rollouts_.Promote(request->author(), response->mutable_rollout());
+}
+
+grpc::Status AdminService::PauseRollout(grpc::ServerContext* context,
+                                        const v1::RolloutActionRequest* request,
+                                        v1::RolloutResponse* response) {
+  if (auto s = Authorize(*context); !s.ok()) return s;
+  std::lock_guard lock(apply_mu_);
+  return rollouts_.Pause(request->author(), request->reason(), response->mutable_rollout());
+}
+
+grpc::Status AdminService::ResumeRollout(grpc::ServerContext* context,
+                                         const v1::RolloutActionRequest* request,
+                                         v1::RolloutResponse* response) {
+  if (auto s = Authorize(*context); !s.ok()) return s;
+  std::lock_guard lock(apply_mu_);
+  return rollouts_.Resume(request->author(), response->mutable_rollout());
+}
+
+grpc::Status AdminService::AbortRollout(grpc::ServerContext* context,
+                                        const v1::RolloutActionRequest* request,
+                                        v1::RolloutResponse* response) {
+  if (auto s = Authorize(*context); !s.ok()) return s;
+  std::lock_guard lock(apply_mu_);
+  return rollouts_.Abort(request->author(), request->reason(), response->mutable_rollout());
+}
+
+grpc::Status AdminService::GetRollout(grpc::ServerContext* context,
+                                      const v1::GetRolloutRequest* request,
+                                      v1::RolloutResponse* response) {
+  if (auto s = Authorize(*context); !s.ok()) return s;
+  return rollouts_.Get(request->id(), response->mutable_rollout());
+}
+
+grpc::Status AdminService::ListRollouts(grpc::ServerContext* context,
+                                        const v1::ListRolloutsRequest* request,
+                                        v1::ListRolloutsResponse* response) {
+  if (auto s = Authorize(*context); !s.ok()) return s;
+  std::vector<v1::Rollout> rollouts;
+  if (auto s = rollouts_.List(request->limit() == 0 ? 20 : request->limit(), &rollouts); !s.ok())
+    return s;
+  for (v1::Rollout& r : rollouts) {
+    r.clear_proxies();
+    *response->add_rollouts() = std::move(r);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::DrainProxy(grpc::ServerContext* context,
+                                      const v1::DrainProxyRequest* request,
+                                      v1::DrainProxyResponse* response) {
+  if (auto s = Authorize(*context); !s.ok()) return s;
+  if (request->node().empty()) return {grpc::StatusCode::INVALID_ARGUMENT, "node: required"};
+  if (!discovery_.Drain(request->node())) {
+    return {grpc::StatusCode::NOT_FOUND,
+            "proxy " + request->node() + " is not connected (hermesctl proxies lists them)"};
+  }
+  v1::ListProxiesResponse proxies;
+  FillProxies(proxies);
+  for (const v1::Proxy& p : proxies.proxies()) {
+    if (p.node().id() == request->node()) *response->mutable_proxy() = p;
   }
   return grpc::Status::OK;
 }

@@ -10,6 +10,7 @@
 
 #include "controlplane/discovery/discovery_server.h"
 #include "controlplane/health/health_monitor.h"
+#include "controlplane/rollout/rollout_engine.h"
 #include "controlplane/stats/stats_aggregator.h"
 #include "controlplane/store/config_store.h"
 #include "hermes/v1/admin.grpc.pb.h"
@@ -20,7 +21,8 @@ class AdminService final : public v1::AdminService::Service {
  public:
   // `token` non-empty: every call needs "authorization: Bearer <token>".
   // `health` and `stats` may be null (then backends show no health or traffic).
-  AdminService(ConfigStore& store, DiscoveryServer& discovery, std::string token,
+  AdminService(ConfigStore& store, DiscoveryServer& discovery, RolloutEngine& rollouts,
+               std::string token,
                HealthMonitor* health = nullptr, StatsAggregator* stats = nullptr,
                TimePoint started = std::chrono::system_clock::now());
 
@@ -48,8 +50,22 @@ class AdminService final : public v1::AdminService::Service {
                                 const v1::ListHealthEventsRequest* request,
                                 v1::ListHealthEventsResponse* response) override;
 
-  // A stored version becomes the fleet's: pushed to every proxy, its endpoints health-checked.
-  void Publish(const ConfigVersion& version);
+  grpc::Status StartRollout(grpc::ServerContext* context, const v1::StartRolloutRequest* request,
+                            v1::RolloutResponse* response) override;
+  grpc::Status PromoteRollout(grpc::ServerContext* context, const v1::RolloutActionRequest* request,
+                              v1::RolloutResponse* response) override;
+  grpc::Status PauseRollout(grpc::ServerContext* context, const v1::RolloutActionRequest* request,
+                            v1::RolloutResponse* response) override;
+  grpc::Status ResumeRollout(grpc::ServerContext* context, const v1::RolloutActionRequest* request,
+                             v1::RolloutResponse* response) override;
+  grpc::Status AbortRollout(grpc::ServerContext* context, const v1::RolloutActionRequest* request,
+                            v1::RolloutResponse* response) override;
+  grpc::Status GetRollout(grpc::ServerContext* context, const v1::GetRolloutRequest* request,
+                          v1::RolloutResponse* response) override;
+  grpc::Status ListRollouts(grpc::ServerContext* context, const v1::ListRolloutsRequest* request,
+                            v1::ListRolloutsResponse* response) override;
+  grpc::Status DrainProxy(grpc::ServerContext* context, const v1::DrainProxyRequest* request,
+                          v1::DrainProxyResponse* response) override;
 
  private:
   grpc::Status Authorize(const grpc::ServerContext& context) const;
@@ -57,11 +73,12 @@ class AdminService final : public v1::AdminService::Service {
 
   ConfigStore& store_;
   DiscoveryServer& discovery_;
+  RolloutEngine& rollouts_;
   std::string token_;
   HealthMonitor* health_;
   StatsAggregator* stats_;
   TimePoint started_;
-  std::mutex apply_mu_;  // one change at a time: store, then publish, in order
+  std::mutex apply_mu_;  // one change at a time: check, store, then deploy, in order
 };
 
 // Maps a store error onto a gRPC status that says what failed.

@@ -45,6 +45,7 @@ class DiscoveryServer::Reactor final
         std::lock_guard lock(mu_);
         status_.node = request_.node();
       }
+      node_ = request_.node();  // written before Register publishes the reactor; constant after
       registered_ = true;
       server_.Register(this);
     }
@@ -52,10 +53,16 @@ class DiscoveryServer::Reactor final
     {
       std::lock_guard lock(mu_);
       status_.last_seen = std::chrono::system_clock::now();
+      if (request_.has_drain_status()) {
+        status_.drain = request_.drain_status().drained() ? StreamStatus::Drain::kDrained
+                                                          : StreamStatus::Drain::kDraining;
+        status_.active_connections = request_.drain_status().active_connections();
+      }
       StreamState::RequestOutcome o = state_.OnRequest(request_);
       if (o.nack) {
         status_.last_nack = o.nack;
         status_.last_nack_at = status_.last_seen;
+        status_.last_nack_config_version = status_.config_version;
         to_record.emplace_back(discovery::ResourceTypeName(o.nack->type), o.nack);
       } else if (o.acked_version && desired_ &&
                  *o.acked_version == desired_->version(request_.type()) &&
@@ -88,17 +95,30 @@ class DiscoveryServer::Reactor final
     delete this;
   }
 
-  // From Publish() (the server's mu_ held) and Register(). An older config than the one it has
-  // (a Register racing a Publish) is ignored: versions only grow.
-  void SetDesired(std::shared_ptr<const ResourceSet> desired) {
+  // Only with the server's mu_ held (Publish, SetRollout, PublishHealth, Register), which orders
+  // them: the set given last is the one wanted. A rollout's abort sends an older version.
+  void SetDesired(std::shared_ptr<const ResourceSet> desired, bool in_rollout) {
     std::lock_guard lock(mu_);
-    if (finished_ || !desired) return;
-    if (desired_ && desired->config_version < desired_->config_version) return;
+    if (finished_ || !desired || desired == desired_) return;
     desired_ = std::move(desired);
     status_.config_version = desired_->config_version;
+    status_.in_rollout = in_rollout;
     Enqueue(state_.SetDesired(desired_));
     Refresh();
   }
+
+  void SendDrain() {
+    std::lock_guard lock(mu_);
+    if (finished_) return;
+    if (status_.drain == StreamStatus::Drain::kServing) status_.drain = StreamStatus::Drain::kDraining;
+    v1::DiscoveryResponse command;
+    command.mutable_drain();
+    Enqueue({std::move(command)});
+  }
+
+  // The node of a registered stream (constant once registered; read under the server's mu_).
+  const v1::Node& node() const { return node_; }
+  const std::string& node_id() const { return node_.id(); }
 
   StreamStatus Status() const {
     std::lock_guard lock(mu_);
@@ -126,6 +146,7 @@ class DiscoveryServer::Reactor final
 
   void Refresh() {
     status_.in_sync = state_.InSync();
+    if (status_.in_sync && desired_) status_.running_version = desired_->config_version;
     for (v1::ResourceType t : kTypeOrder) {
       status_.acked[t] = state_.acked_version(t);
       status_.pending[t] = state_.pending(t);
@@ -150,6 +171,7 @@ class DiscoveryServer::Reactor final
   bool writing_ = false;
   bool finished_ = false;
   bool registered_ = false;
+  v1::Node node_;
   StreamStatus status_;
 
   friend class DiscoveryServer;
@@ -222,7 +244,13 @@ void DiscoveryServer::Register(Reactor* r) {
     std::lock_guard lock(mu_);
     streams_.insert(r);
     gone_.erase(status.node.id());
-    if (desired_) r->SetDesired(desired_);
+    if (rollout_ && rollout_->admit_joiners && rollout::Selects(rollout_->selector, status.node)) {
+      AdmitJoinersLocked();
+      PushAllLocked();
+    } else {
+      auto [desired, in_rollout] = DesiredFor(status.node.id());
+      if (desired) r->SetDesired(desired, in_rollout);
+    }
   }
   if (store_) {
     NodeRecord node;
@@ -244,24 +272,84 @@ void DiscoveryServer::Unregister(Reactor* r) {
   if (!s.node.id().empty()) gone_[s.node.id()] = std::move(s);
 }
 
+namespace {
+
+std::shared_ptr<const ResourceSet> Build(int64_t version, const v1::Config& config,
+                                         const discovery::UnhealthyEndpoints& unhealthy) {
+  auto set = std::make_shared<ResourceSet>(BuildResources(config, unhealthy));
+  set->config_version = version;
+  return set;
+}
+
+}  // namespace
+
+std::pair<std::shared_ptr<const ResourceSet>, bool> DiscoveryServer::DesiredFor(
+    const std::string& node_id) const {
+  if (rollout_ && rollout_desired_ && rollout_->moved.contains(node_id)) return {rollout_desired_, true};
+  return {desired_, false};
+}
+
+void DiscoveryServer::PushAllLocked() {
+  for (Reactor* r : streams_) {
+    auto [desired, in_rollout] = DesiredFor(r->node_id());
+    if (desired) r->SetDesired(desired, in_rollout);
+  }
+}
+
+void DiscoveryServer::AdmitJoinersLocked() {
+  std::set<std::string> ids;
+  for (const Reactor* r : streams_) {
+    if (!r->node_id().empty() && rollout::Selects(rollout_->selector, r->node())) ids.insert(r->node_id());
+  }
+  std::vector<std::string> selected(ids.begin(), ids.end());
+  for (std::string& id : rollout::ProxiesToMove(selected, rollout_->moved, rollout_->share))
+    rollout_->moved.insert(std::move(id));
+}
+
 void DiscoveryServer::Publish(int64_t version, const v1::Config& config) {
   std::lock_guard lock(mu_);
   config_ = config;
   config_version_ = version;
-  auto desired = std::make_shared<ResourceSet>(BuildResources(config, unhealthy_));
-  desired->config_version = version;
-  desired_ = desired;
-  for (Reactor* r : streams_) r->SetDesired(desired_);
+  desired_ = Build(version, config, unhealthy_);
+  PushAllLocked();
+}
+
+void DiscoveryServer::SetRollout(std::optional<RolloutAssignment> rollout) {
+  std::lock_guard lock(mu_);
+  if (rollout && rollout_ && rollout->rollout_id == rollout_->rollout_id)
+    rollout->moved.insert(rollout_->moved.begin(), rollout_->moved.end());
+  bool rebuild = !rollout || !rollout_ || rollout->version != rollout_->version;
+  rollout_ = std::move(rollout);
+  if (!rollout_) {
+    rollout_desired_.reset();
+  } else if (rebuild || !rollout_desired_) {
+    rollout_desired_ = Build(rollout_->version, rollout_->config, unhealthy_);
+  }
+  PushAllLocked();
+}
+
+std::set<std::string> DiscoveryServer::RolloutMoved() const {
+  std::lock_guard lock(mu_);
+  return rollout_ ? rollout_->moved : std::set<std::string>{};
+}
+
+bool DiscoveryServer::Drain(const std::string& node_id) {
+  std::lock_guard lock(mu_);
+  bool found = false;
+  for (Reactor* r : streams_) {
+    if (r->node_id() != node_id) continue;
+    r->SendDrain();
+    found = true;
+  }
+  return found;
 }
 
 void DiscoveryServer::PublishHealth(discovery::UnhealthyEndpoints unhealthy) {
   std::lock_guard lock(mu_);
   unhealthy_ = std::move(unhealthy);
-  if (!config_) return;
-  auto desired = std::make_shared<ResourceSet>(BuildResources(*config_, unhealthy_));
-  desired->config_version = config_version_;
-  desired_ = desired;
-  for (Reactor* r : streams_) r->SetDesired(desired_);
+  if (config_) desired_ = Build(config_version_, *config_, unhealthy_);
+  if (rollout_) rollout_desired_ = Build(rollout_->version, rollout_->config, unhealthy_);
+  PushAllLocked();
 }
 
 std::vector<StreamStatus> DiscoveryServer::Proxies() const {

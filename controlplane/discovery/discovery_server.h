@@ -18,28 +18,14 @@
 
 #include "hermes/common/resources.h"
 #include "controlplane/discovery/stream_state.h"
+#include "controlplane/discovery/fleet.h"
 #include "controlplane/store/config_store.h"
 #include "hermes/v1/discovery.grpc.pb.h"
 
 namespace hermes::controlplane {
 
 
-// What the control plane knows of one proxy's stream.
-struct StreamStatus {
-  v1::Node node;
-  std::string peer;
-  std::chrono::system_clock::time_point connected_since;
-  std::chrono::system_clock::time_point last_seen;
-  bool connected = false;
-  bool in_sync = false;
-  std::map<v1::ResourceType, std::string> acked;  // type -> content version
-  std::map<v1::ResourceType, bool> pending;
-  std::optional<NackRecord> last_nack;
-  std::chrono::system_clock::time_point last_nack_at;
-  int64_t config_version = 0;  // the stored version it was sent
-};
-
-class DiscoveryServer final : public v1::AggregatedDiscovery::CallbackService {
+class DiscoveryServer final : public v1::AggregatedDiscovery::CallbackService, public Fleet {
  public:
   // `store` (may be null) records nodes, ACKs and NACKs; `token` non-empty: every stream must
   // carry "authorization: Bearer <token>".
@@ -49,15 +35,25 @@ class DiscoveryServer final : public v1::AggregatedDiscovery::CallbackService {
   grpc::ServerBidiReactor<v1::DiscoveryRequest, v1::DiscoveryResponse>* Stream(
       grpc::CallbackServerContext* context) override;
 
-  // The config every proxy should run now (thread-safe; pushes to connected streams at once).
-  void Publish(int64_t version, const v1::Config& config);
+  // The fleet's config: what every proxy outside a rollout runs (thread-safe; pushes to connected
+  // streams at once).
+  void Publish(int64_t version, const v1::Config& config) override;
+
+  // The rollout in progress (nullopt: none; its proxies return to the fleet's config). For the
+  // same rollout_id the moved set only grows: proxies this server moved as they connected stay.
+  void SetRollout(std::optional<RolloutAssignment> rollout) override;
+  // The proxies moved by the current rollout (those moved on connecting included).
+  std::set<std::string> RolloutMoved() const override;
+
+  // Sends the drain command to every stream of `node_id`; false when none is connected.
+  bool Drain(const std::string& node_id);
 
   // The health checker's verdicts changed: re-sends the endpoints of the clusters concerned
   // (only that type, only those clusters' resources change version). Thread-safe.
   void PublishHealth(discovery::UnhealthyEndpoints unhealthy);
 
   // Connected proxies, and those seen since this process started that have gone away.
-  std::vector<StreamStatus> Proxies() const;
+  std::vector<StreamStatus> Proxies() const override;
   size_t connected() const;
 
  private:
@@ -65,6 +61,11 @@ class DiscoveryServer final : public v1::AggregatedDiscovery::CallbackService {
   friend class Reactor;
   void Register(Reactor* r);
   void Unregister(Reactor* r);
+  // The set a stream of `node_id` should run, and whether it is the rollout's (mu_ held).
+  std::pair<std::shared_ptr<const ResourceSet>, bool> DesiredFor(const std::string& node_id) const;
+  // Moves connected selected proxies into the rollout as its share requires (mu_ held).
+  void AdmitJoinersLocked();
+  void PushAllLocked();
 
   // Node state goes to the store from one background thread, so that no gRPC thread waits for
   // SQLite (each write is a durable transaction); ACKs of one node and type are coalesced.
@@ -83,9 +84,11 @@ class DiscoveryServer final : public v1::AggregatedDiscovery::CallbackService {
   mutable std::mutex mu_;
   std::set<Reactor*> streams_;
   std::map<std::string, StreamStatus> gone_;  // by node id: disconnected proxies
-  std::shared_ptr<const ResourceSet> desired_;
+  std::shared_ptr<const ResourceSet> desired_;  // the fleet's
   std::optional<v1::Config> config_;  // the published config, for health-only updates
   int64_t config_version_ = 0;
+  std::optional<RolloutAssignment> rollout_;
+  std::shared_ptr<const ResourceSet> rollout_desired_;
   discovery::UnhealthyEndpoints unhealthy_;
 
   std::mutex writer_mu_;

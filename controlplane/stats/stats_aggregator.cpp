@@ -321,6 +321,15 @@ std::int64_t StatsAggregator::BucketIndex(TimePoint t) const {
   return ms >= 0 ? ms / width : (ms - width + 1) / width;
 }
 
+std::map<std::string, Counters> StatsAggregator::ProxyCounts(std::chrono::seconds window) const {
+  const TimePoint now = clock_.Now();
+  std::lock_guard lock(mu_);
+  const Window span = WindowOf(window, now);
+  std::map<std::string, Counters> out;
+  for (const auto& [id, series] : proxy_series_) out.emplace(id, series.Sum(span.first, span.last));
+  return out;
+}
+
 StatsAggregator::Window StatsAggregator::WindowOf(std::chrono::seconds length,
                                                   TimePoint now) const {
   const milliseconds cut = std::min<milliseconds>(length, retention_);

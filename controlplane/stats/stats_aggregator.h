@@ -86,6 +86,8 @@ class StatsAggregator {
   v1::ListCircuitsResponse Circuits(const v1::ListCircuitsRequest& request) const;
   // Every endpoint a live proxy reports or that had traffic within the retention.
   std::map<EndpointKey, EndpointView> Endpoints(std::chrono::seconds window) const;
+  // Each proxy's counts (its clusters summed) over the last `window`: the rollout gate's input.
+  std::map<std::string, Counters> ProxyCounts(std::chrono::seconds window) const;
   // Fleet aggregates in the Prometheus text format (hermes_fleet_*).
   void AppendPrometheus(std::string& out) const;
 

@@ -98,6 +98,20 @@ struct StatsRetiredRecord {
   std::string report;
 };
 
+// The fleet's version changed: every proxy outside a rollout runs `version` from `at` on.
+struct FleetChange {
+  VersionId version = 0;
+  std::string reason;  // "apply by alice", "rollout 3 completed", "rollback to v4 by bob"
+  TimePoint at;        // kept to the microsecond
+};
+
+// A rollout as the rollout engine keeps it: a serialized v1::Rollout (admin.proto) under its id.
+struct RolloutRecord {
+  std::int64_t id = 0;  // 1, 2, 3, ...
+  bool active = false;  // running, waiting or paused: the one a restarted control plane resumes
+  std::string rollout;  // serialized v1::Rollout
+};
+
 struct StoredStats {
   std::vector<StatsRunRecord> runs;
   std::vector<StatsRetiredRecord> retired;
@@ -129,6 +143,17 @@ class ConfigStore {
   // A new version with the content of `target` and the message "rollback to v<target>". Like
   // Apply, nothing is written (created = false) when the current content already equals it.
   virtual Result<ApplyOutcome> Rollback(VersionId target, std::string_view author) = 0;
+
+  // The fleet's version is now `version` (kNotFound when no such version). Returns once durable.
+  virtual Result<void> SetFleetVersion(VersionId version, std::string_view reason) = 0;
+  // Up to `limit` changes of the fleet's version, newest first. Empty before the first one.
+  virtual Result<std::vector<FleetChange>> FleetHistory(std::size_t limit) const = 0;
+
+  // Inserts or replaces the rollout with this id. At most one rollout is active: kInvalidArgument
+  // when another one is. Returns once durable.
+  virtual Result<void> SaveRollout(const RolloutRecord& rollout) = 0;
+  // Up to `limit` rollouts, newest (highest id) first.
+  virtual Result<std::vector<RolloutRecord>> ListRollouts(std::size_t limit) const = 0;
 
   // Inserts the node or replaces its group, labels, address and times.
   virtual Result<void> UpsertNode(const NodeRecord& node) = 0;

@@ -100,6 +100,26 @@ CREATE TABLE IF NOT EXISTS health_events (
 CREATE INDEX IF NOT EXISTS health_events_by_cluster ON health_events (cluster, id);
 CREATE INDEX IF NOT EXISTS health_events_by_endpoint ON health_events (cluster, address, id);
 )sql",
+    // 4: the fleet's version apart from the newest stored one (a staged version waits for a
+    // rollout), and rollouts. A file from before starts with its newest version as the fleet's.
+    R"sql(
+CREATE TABLE IF NOT EXISTS fleet_versions (
+  id      INTEGER PRIMARY KEY,
+  version INTEGER NOT NULL REFERENCES config_versions(id),
+  reason  TEXT    NOT NULL,
+  at_us   INTEGER NOT NULL
+);
+INSERT INTO fleet_versions (version, reason, at_us)
+  SELECT id, 'newest version when the store was upgraded', created_at_us FROM config_versions
+  WHERE id = (SELECT max(id) FROM config_versions)
+    AND NOT EXISTS (SELECT 1 FROM fleet_versions);
+CREATE TABLE IF NOT EXISTS rollouts (
+  id      INTEGER PRIMARY KEY,
+  active  INTEGER NOT NULL CHECK (active IN (0, 1)),
+  rollout BLOB    NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS rollouts_one_active ON rollouts (active) WHERE active = 1;
+)sql",
 };
 
 StoreError Fail(sqlite3* db, std::string_view path, std::string_view step) {

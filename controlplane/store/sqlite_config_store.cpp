@@ -252,6 +252,75 @@ Result<std::vector<ConfigVersion>> SqliteConfigStore::History(
 
 // ---- Nodes ----
 
+Result<void> SqliteConfigStore::SetFleetVersion(VersionId version, std::string_view reason) {
+  std::lock_guard lock(mutex_);
+  Transaction transaction(db_.get(), Transaction::Mode::kWrite);
+  if (transaction.begin_result() != SQLITE_OK) return StorageError("set fleet version: begin");
+  auto exists = GetLocked("set fleet version", version);
+  if (!exists) return exists.error();
+  Statement insert(db_.get(), "INSERT INTO fleet_versions (version, reason, at_us) VALUES (?1, ?2, ?3)");
+  insert.Bind(1, std::int64_t{version});
+  insert.Bind(2, reason);
+  insert.Bind(3, ToUnixMicros(clock_.Now()));
+  if (insert.Step() != SQLITE_DONE) return StorageError("set fleet version");
+  if (transaction.Commit() != SQLITE_OK) return StorageError("set fleet version: commit");
+  return {};
+}
+
+Result<std::vector<FleetChange>> SqliteConfigStore::FleetHistory(std::size_t limit) const {
+  std::lock_guard lock(mutex_);
+  Statement select(db_.get(),
+                   "SELECT version, reason, at_us FROM fleet_versions ORDER BY id DESC LIMIT ?1");
+  select.Bind(1, static_cast<std::int64_t>(
+                     std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+  std::vector<FleetChange> out;
+  for (int rc = select.Step(); rc != SQLITE_DONE; rc = select.Step()) {
+    if (rc != SQLITE_ROW) return StorageError("fleet history");
+    out.push_back({select.Int(0), select.Text(1), FromUnixMicros(select.Int(2))});
+  }
+  return out;
+}
+
+Result<void> SqliteConfigStore::SaveRollout(const RolloutRecord& rollout) {
+  if (rollout.id <= 0) {
+    return Error(StoreErrorKind::kInvalidArgument, "save rollout",
+                 "rollout id " + std::to_string(rollout.id) + " is not positive");
+  }
+  std::lock_guard lock(mutex_);
+  Transaction transaction(db_.get(), Transaction::Mode::kWrite);
+  if (transaction.begin_result() != SQLITE_OK) return StorageError("save rollout: begin");
+  if (rollout.active) {
+    Statement other(db_.get(), "SELECT id FROM rollouts WHERE active = 1 AND id <> ?1");
+    other.Bind(1, rollout.id);
+    if (other.Step() == SQLITE_ROW) {
+      return Error(StoreErrorKind::kInvalidArgument, "save rollout",
+                   "rollout " + std::to_string(other.Int(0)) + " is still active");
+    }
+  }
+  Statement upsert(db_.get(),
+                   "INSERT INTO rollouts (id, active, rollout) VALUES (?1, ?2, ?3) "
+                   "ON CONFLICT (id) DO UPDATE SET active = excluded.active, rollout = excluded.rollout");
+  upsert.Bind(1, rollout.id);
+  upsert.Bind(2, std::int64_t{rollout.active ? 1 : 0});
+  upsert.BindBlob(3, rollout.rollout);
+  if (upsert.Step() != SQLITE_DONE) return StorageError("save rollout " + std::to_string(rollout.id));
+  if (transaction.Commit() != SQLITE_OK) return StorageError("save rollout: commit");
+  return {};
+}
+
+Result<std::vector<RolloutRecord>> SqliteConfigStore::ListRollouts(std::size_t limit) const {
+  std::lock_guard lock(mutex_);
+  Statement select(db_.get(), "SELECT id, active, rollout FROM rollouts ORDER BY id DESC LIMIT ?1");
+  select.Bind(1, static_cast<std::int64_t>(
+                     std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+  std::vector<RolloutRecord> out;
+  for (int rc = select.Step(); rc != SQLITE_DONE; rc = select.Step()) {
+    if (rc != SQLITE_ROW) return StorageError("list rollouts");
+    out.push_back({select.Int(0), select.Int(1) == 1, select.Blob(2)});
+  }
+  return out;
+}
+
 Result<void> SqliteConfigStore::UpsertNode(const NodeRecord& node) {
   const std::string operation = "upsert node " + Quoted(node.id);
   if (node.id.empty()) {

@@ -30,6 +30,11 @@ class SqliteConfigStore final : public ConfigStore {
                                              std::optional<VersionId> before_id) const override;
   Result<ApplyOutcome> Rollback(VersionId target, std::string_view author) override;
 
+  Result<void> SetFleetVersion(VersionId version, std::string_view reason) override;
+  Result<std::vector<FleetChange>> FleetHistory(std::size_t limit) const override;
+  Result<void> SaveRollout(const RolloutRecord& rollout) override;
+  Result<std::vector<RolloutRecord>> ListRollouts(std::size_t limit) const override;
+
   Result<void> UpsertNode(const NodeRecord& node) override;
   Result<void> RecordAck(std::string_view node_id, std::string_view type,
                          VersionId version) override;

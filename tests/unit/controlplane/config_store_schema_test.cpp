@@ -79,7 +79,8 @@ TEST_F(ConfigStoreSchemaTest, OpenCreatesTheTablesTriggersAndSchemaVersion) {
   EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
                       "WHERE type = 'table' ORDER BY name)"),
-            "config_versions,health_events,node_acks,node_labels,node_nacks,nodes,stats_retired,stats_runs");
+            "config_versions,fleet_versions,health_events,node_acks,node_labels,node_nacks,nodes,rollouts,"
+            "stats_retired,stats_runs");
   EXPECT_EQ(raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
                       "WHERE type = 'trigger' ORDER BY name)"),
             "config_versions_append_only,config_versions_no_delete,config_versions_no_update");
@@ -119,6 +120,21 @@ TEST_F(ConfigStoreSchemaTest, OpenRunsTheMigrationsAVersion1FileLacks) {
   EXPECT_TRUE((*store)->UpsertNode({.id = "proxy-1"}).ok());
   EXPECT_TRUE((*store)->Get(1).ok());
   EXPECT_EQ(RawDatabase(path_).Query("PRAGMA user_version"), std::to_string(kSchemaVersion));
+}
+
+TEST_F(ConfigStoreSchemaTest, AVersion3FileGetsItsNewestVersionAsTheFleets) {
+  CreateStoreWith({"a", "b"});
+  {
+    RawDatabase raw(path_);
+    ASSERT_EQ(raw.Exec("DROP TABLE rollouts; DROP TABLE fleet_versions; PRAGMA user_version = 3").first,
+              SQLITE_OK);
+  }
+  auto store = Open();
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto history = (*store)->FleetHistory(10);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history.value().size(), 1u);
+  EXPECT_EQ(history.value()[0].version, 2);
 }
 
 TEST_F(ConfigStoreSchemaTest, RefusesAFileFromANewerSchema) {

@@ -420,5 +420,36 @@ TEST_F(SqliteConfigStoreTest, NodesPersistAcrossReopen) {
   EXPECT_EQ(nodes[0].types.at("routes").last_nack->error, "no such cluster");
 }
 
+TEST_F(SqliteConfigStoreTest, TheFleetVersionIsKeptApartFromTheNewestVersion) {
+  ASSERT_TRUE(store_->Apply(SampleConfig("a"), "t", "").ok());
+  ASSERT_TRUE(store_->Apply(SampleConfig("b"), "t", "").ok());  // staged: not the fleet's
+  EXPECT_TRUE(store_->FleetHistory(5).value().empty());
+  ASSERT_TRUE(store_->SetFleetVersion(1, "apply by t").ok());
+  ASSERT_TRUE(store_->SetFleetVersion(2, "rollout 1 completed").ok());
+  auto history = store_->FleetHistory(5).value();
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].version, 2);
+  EXPECT_EQ(history[0].reason, "rollout 1 completed");
+  EXPECT_EQ(history[1].version, 1);
+  auto missing = store_->SetFleetVersion(9, "x");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind, StoreErrorKind::kNotFound);
+}
+
+TEST_F(SqliteConfigStoreTest, OnlyOneRolloutIsActiveAtATime) {
+  ASSERT_TRUE(store_->SaveRollout({1, true, "first"}).ok());
+  auto second = store_->SaveRollout({2, true, "second"});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().kind, StoreErrorKind::kInvalidArgument);
+  ASSERT_TRUE(store_->SaveRollout({1, false, "first, ended"}).ok());
+  ASSERT_TRUE(store_->SaveRollout({2, true, "second"}).ok());
+  auto all = store_->ListRollouts(10).value();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].id, 2);
+  EXPECT_TRUE(all[0].active);
+  EXPECT_EQ(all[1].rollout, "first, ended");
+  EXPECT_FALSE(all[1].active);
+}
+
 }  // namespace
 }  // namespace hermes::controlplane

@@ -1,0 +1,109 @@
+// Which stored version each proxy runs: the fleet's version, and at most one progressive rollout
+// moving the proxies its selector picks to another version in steps, checking each step's gate
+// (rollout_plan.h) and aborting on its own. Everything it decides is written to the store before
+// a proxy is told, so a restarted control plane resumes the rollout where it was.
+// Thread-safe: one mutex; it calls into the fleet (the discovery server) and the store with it
+// held, and nothing calls back into it.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "controlplane/discovery/fleet.h"
+#include "controlplane/rollout/rollout_plan.h"
+#include "controlplane/store/config_store.h"
+#include "hermes/common/clock.h"
+#include "hermes/v1/admin.pb.h"
+
+namespace hermes::controlplane {
+
+class RolloutEngine {
+ public:
+  // Each proxy's requests and errors over the last `window` (StatsAggregator::ProxyTraffic).
+  using TrafficFn =
+      std::function<std::map<std::string, rollout::Traffic>(std::chrono::seconds window)>;
+  // The configs proxies run changed: the fleet's and, during a rollout, the rollout's (for the
+  // health checker and the stats' route names).
+  using ConfigsFn = std::function<void(const v1::Config& fleet, const v1::Config* rollout)>;
+
+  static constexpr std::chrono::milliseconds kDefaultInterval{30000};
+  static constexpr double kDefaultMaxErrorRate = 0.01;
+
+  RolloutEngine(ConfigStore& store, Fleet& fleet, const Clock& clock, TrafficFn traffic,
+                ConfigsFn configs);
+  ~RolloutEngine();
+
+  // At start: the stored fleet version (the newest version for a store without one) and the
+  // active rollout, if any, are published. Errors are the store's.
+  Result<void> Restore();
+
+  // Starts a thread that calls Tick() every `period`; Stop() (or the destructor) ends it.
+  void Run(std::chrono::milliseconds period);
+  void Stop();
+
+  // Checks the gate of the rollout in progress; promotes, completes or aborts it as it decides.
+  void Tick();
+
+  // The whole fleet to `version` (apply, rollback). A rollout in progress refuses it
+  // (FAILED_PRECONDITION) unless `force`, which aborts it first; `aborted` gets its id then.
+  grpc::Status Deploy(const ConfigVersion& version, bool force, const std::string& reason,
+                      uint64_t* aborted = nullptr);
+  // FAILED_PRECONDITION when a rollout is in progress and `force` is not set (nothing changes).
+  grpc::Status CheckDeployable(bool force) const;
+
+  grpc::Status Start(const v1::StartRolloutRequest& request, v1::Rollout* out);
+  grpc::Status Promote(const std::string& author, v1::Rollout* out);
+  grpc::Status Pause(const std::string& author, const std::string& reason, v1::Rollout* out);
+  grpc::Status Resume(const std::string& author, v1::Rollout* out);
+  grpc::Status Abort(const std::string& author, const std::string& reason, v1::Rollout* out);
+  // id 0: the one in progress, else the newest. With its proxies, canaries first.
+  grpc::Status Get(uint64_t id, v1::Rollout* out) const;
+  grpc::Status List(std::size_t limit, std::vector<v1::Rollout>* out) const;
+
+  int64_t fleet_version() const;
+  // The rollout in progress (id 0 when none), with its proxies.
+  v1::Rollout active() const;
+
+ private:
+  bool ActiveLocked() const;
+  grpc::Status SaveLocked();
+  // Tells the fleet what the rollout (or its absence) now means for each proxy.
+  void PushLocked();
+  void MoveForStepLocked();
+  std::vector<std::string> SelectedConnectedLocked(const std::vector<StreamStatus>& proxies) const;
+  void EvaluateLocked();
+  grpc::Status AbortLocked(const std::string& reason);
+  grpc::Status CompleteLocked();
+  grpc::Status NextStepLocked(const std::string& why);
+  void FillProxiesLocked(v1::Rollout& out) const;
+  int64_t NowMs() const;
+
+  ConfigStore& store_;
+  Fleet& fleet_;
+  const Clock& clock_;
+  TrafficFn traffic_;
+  ConfigsFn configs_;
+
+  mutable std::mutex mu_;
+  std::optional<ConfigVersion> fleet_version_;
+  v1::Rollout rollout_;                    // the active one; id 0: none
+  std::optional<ConfigVersion> target_;    // its version's config
+  std::vector<rollout::BasisPoints> steps_;
+
+  std::mutex run_mu_;
+  std::condition_variable run_wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace hermes::controlplane
