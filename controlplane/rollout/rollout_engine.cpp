@@ -494,6 +494,9 @@ void RolloutEngine::EvaluateLocked() {
       ++in.acked;
     } else if (s.last_nack && s.last_nack_config_version == version) {
       in.nacked.push_back(id);
+    } else if (now - std::max(rollout_.step_started_unix_ms(), UnixMs(s.connected_since)) >=
+               rollout_.interval_ms()) {
+      ++in.overdue;  // a proxy that just reconnected gets its own interval
     }
   }
   in.moved_connected = connected_moved.size();

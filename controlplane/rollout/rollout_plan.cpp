@@ -129,10 +129,14 @@ GateVerdict Evaluate(const GateInput& input) {
     return v;
   }
   if (input.acked < input.moved_connected) {
-    v.failure = std::to_string(input.moved_connected - input.acked) + " of " +
-                std::to_string(input.moved_connected) + " moved proxies have not ACKed the version";
-    v.abort = input.interval_passed;
-    if (!v.abort) v.failure += " yet";
+    if (input.overdue > 0) {
+      v.abort = true;
+      v.failure = std::to_string(input.overdue) + " of " + std::to_string(input.moved_connected) +
+                  " moved proxies did not ACK the version within the interval";
+    } else {
+      v.failure = std::to_string(input.moved_connected - input.acked) + " of " +
+                  std::to_string(input.moved_connected) + " moved proxies have not ACKed the version yet";
+    }
     return v;
   }
   if (!input.interval_passed) {

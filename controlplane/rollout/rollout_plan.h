@@ -61,6 +61,8 @@ struct Traffic {
 struct GateInput {
   std::size_t moved_connected = 0;  // moved proxies with a stream now
   std::size_t acked = 0;            // of them, running the rollout's version completely
+  std::size_t overdue = 0;          // of the others, those that had the whole interval to ACK
+                                    // (counted from the step's start or their reconnection)
   std::vector<std::string> nacked;  // moved proxies that refused the rollout's version
   Traffic step;                     // the moved proxies, over the window
   Traffic rest;                     // every other connected proxy, over the same window
@@ -74,8 +76,8 @@ inline constexpr std::uint64_t kMinErrorsForRelative = 5;
 
 // Before the interval has passed the gate aborts early only on a NACK or on a rate over the
 // threshold with at least kMinErrorsForRelative errors (a failing version shows at once; a single
-// early error among a handful of requests does not decide). Once it has passed: every rule, and
-// a moved proxy that has still not ACKed aborts too.
+// early error among a handful of requests does not decide). Once it has passed: every rule. A
+// moved proxy that has not ACKed aborts once it is overdue.
 struct GateVerdict {
   bool abort = false;   // failed: the rollout goes back
   bool ready = false;   // passed (only once the interval has passed)

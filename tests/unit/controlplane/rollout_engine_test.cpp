@@ -218,6 +218,26 @@ TEST_F(RolloutEngineTest, ANackFromAMovedProxyAborts) {
   EXPECT_EQ(r.reason(), "gate failed at step 1 (20%): proxy " + Canary() + " refused the version (NACK)");
 }
 
+TEST_F(RolloutEngineTest, AMovedProxyThatNeverAcksAbortsOnceItHadTheWholeInterval) {
+  v1::Rollout r;
+  ASSERT_TRUE(engine_->Start(Request({20, 100}), &r).ok());
+  fleet_.Find(Canary()).connected_since = kStart;
+  clock_.Advance(std::chrono::seconds(9));
+  engine_->Tick();
+  EXPECT_EQ(engine_->active().state(), v1::ROLLOUT_RUNNING);
+  // It reconnected meanwhile: its own interval starts then.
+  fleet_.Find(Canary()).connected_since = kStart + std::chrono::seconds(8);
+  clock_.Advance(std::chrono::seconds(2));
+  engine_->Tick();
+  EXPECT_EQ(engine_->active().state(), v1::ROLLOUT_RUNNING);
+  clock_.Advance(std::chrono::seconds(7));
+  engine_->Tick();
+  ASSERT_TRUE(engine_->Get(1, &r).ok());
+  EXPECT_EQ(r.state(), v1::ROLLOUT_ABORTED);
+  EXPECT_EQ(r.reason(), "gate failed at step 1 (20%): 1 of 1 moved proxies did not ACK the version "
+                        "within the interval");
+}
+
 TEST_F(RolloutEngineTest, APausedRolloutIsNotJudgedAndResumingRestartsTheInterval) {
   v1::Rollout r;
   ASSERT_TRUE(engine_->Start(Request({20, 100}), &r).ok());

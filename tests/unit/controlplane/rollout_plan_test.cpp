@@ -167,17 +167,17 @@ TEST(RolloutGateTest, AZeroThresholdFailsOnAnyErrorOnceTheIntervalPassed) {
   EXPECT_TRUE(Evaluate(in).abort);
 }
 
-TEST(RolloutGateTest, AProxyThatHasNotAckedByTheEndOfTheIntervalAborts) {
+TEST(RolloutGateTest, AProxyThatHasNotAckedWaitsUntilItIsOverdue) {
   GateInput in = Healthy();
   in.acked = 1;
-  in.interval_passed = false;
   GateVerdict waiting = Evaluate(in);
   EXPECT_FALSE(waiting.abort);
+  EXPECT_FALSE(waiting.ready);
   EXPECT_EQ(waiting.failure, "1 of 2 moved proxies have not ACKed the version yet");
-  in.interval_passed = true;
+  in.overdue = 1;
   GateVerdict v = Evaluate(in);
   EXPECT_TRUE(v.abort);
-  EXPECT_EQ(v.failure, "1 of 2 moved proxies have not ACKed the version");
+  EXPECT_EQ(v.failure, "1 of 2 moved proxies did not ACK the version within the interval");
 }
 
 TEST(RolloutGateTest, NoTrafficIsNoReasonToAbort) {
