@@ -235,5 +235,149 @@ TEST_F(DiscoveryStreamTest, WithATokenAStreamWithoutItIsRefused) {
   EXPECT_TRUE(ok->Read(&r));
 }
 
+// Reads and ACKs the four types of one full config.
+void SyncOnce(Stream& s) {
+  for (int i = 0; i < 4; ++i) {
+    v1::DiscoveryResponse r;
+    EXPECT_TRUE(s.Read(&r));
+    v1::DiscoveryRequest a;
+    a.set_type(r.type());
+    a.set_version_info(r.version_info());
+    a.set_response_nonce(r.nonce());
+    EXPECT_TRUE(s.Write(a));
+  }
+}
+
+TEST_F(DiscoveryStreamTest, AMovedProxyGetsTheRolloutsVersionAndReturnsWhenItEnds) {
+  Start();
+  int64_t v1 = Publish(Config(9001));
+  auto v2_applied = store_->Apply(Config(9002), "test", "");
+  ASSERT_TRUE(v2_applied.ok());
+  const int64_t v2 = v2_applied.value().version.id;
+  grpc::ClientContext c1, c2;
+  auto s1 = Open(c1, "p1");
+  auto s2 = Open(c2, "p2");
+  SyncOnce(*s1);
+  SyncOnce(*s2);
+  ASSERT_TRUE(WaitFor([&](const StreamStatus& s) { return s.node.id() == "p2" && s.running_version == v1; }));
+
+  RolloutAssignment a;
+  a.rollout_id = 1;
+  a.version = v2;
+  a.config = Config(9002);
+  a.share = 5000;
+  a.moved = {"p1"};
+  discovery_->SetRollout(a);
+  // p1 gets v2's clusters and endpoints (routes and listeners are equal and not re-sent).
+  v1::DiscoveryResponse r = ReadAck(*s1);
+  EXPECT_EQ(r.type(), v1::ENDPOINTS);
+  EXPECT_TRUE(WaitFor([&](const StreamStatus& s) {
+    return s.node.id() == "p1" && s.running_version == v2 && s.in_rollout;
+  }));
+  for (const auto& s : discovery_->Proxies())
+    if (s.node.id() == "p2") {
+      EXPECT_EQ(s.config_version, v1);
+    }
+
+  // The rollout ends: p1 goes back to the older version.
+  discovery_->SetRollout(std::nullopt);
+  r = ReadAck(*s1);
+  EXPECT_EQ(r.type(), v1::ENDPOINTS);
+  EXPECT_TRUE(WaitFor([&](const StreamStatus& s) {
+    return s.node.id() == "p1" && s.running_version == v1 && !s.in_rollout;
+  }));
+  s1->WritesDone();
+  s2->WritesDone();
+  c1.TryCancel();
+  c2.TryCancel();
+}
+
+TEST_F(DiscoveryStreamTest, AProxyThatConnectsDuringARolloutIsPlacedByItsStepsShare) {
+  Start();
+  Publish(Config(9001));
+  auto v2_applied = store_->Apply(Config(9002), "test", "");
+  const int64_t v2 = v2_applied.value().version.id;
+  grpc::ClientContext c1;
+  auto s1 = Open(c1, "a");
+  SyncOnce(*s1);
+  ASSERT_TRUE(WaitFor([&](const StreamStatus& s) { return s.node.id() == "a" && s.in_sync; }));
+  RolloutAssignment a;
+  a.rollout_id = 7;
+  a.version = v2;
+  a.config = Config(9002);
+  a.share = 10000;  // the last step: every selected proxy
+  a.selector = {{"zone", "eu"}};
+  discovery_->SetRollout(a);  // "a" has no zone label: not selected
+
+  // A selected proxy that connects now is moved at once; the moved set says so.
+  grpc::ClientContext c2;
+  c2.set_deadline(std::chrono::system_clock::now() + 20s);
+  auto s2 = stub_->Stream(&c2);
+  for (auto t : {v1::CLUSTERS, v1::ENDPOINTS, v1::ROUTES, v1::LISTENERS}) {
+    v1::DiscoveryRequest r;
+    if (t == v1::CLUSTERS) {
+      r.mutable_node()->set_id("eu-1");
+      (*r.mutable_node()->mutable_labels())["zone"] = "eu";
+    }
+    r.set_type(t);
+    ASSERT_TRUE(s2->Write(r));
+  }
+  SyncOnce(*s2);
+  EXPECT_TRUE(WaitFor([&](const StreamStatus& s) { return s.node.id() == "eu-1" && s.running_version == v2; }));
+  EXPECT_EQ(discovery_->RolloutMoved(), (std::set<std::string>{"eu-1"}));
+  for (const auto& s : discovery_->Proxies())
+    if (s.node.id() == "a") {
+      EXPECT_FALSE(s.in_rollout);
+    }
+
+  // Paused: a newcomer gets the fleet's version.
+  a.admit_joiners = false;
+  discovery_->SetRollout(a);
+  grpc::ClientContext c3;
+  c3.set_deadline(std::chrono::system_clock::now() + 20s);
+  auto s3 = stub_->Stream(&c3);
+  for (auto t : {v1::CLUSTERS, v1::ENDPOINTS, v1::ROUTES, v1::LISTENERS}) {
+    v1::DiscoveryRequest r;
+    if (t == v1::CLUSTERS) {
+      r.mutable_node()->set_id("eu-2");
+      (*r.mutable_node()->mutable_labels())["zone"] = "eu";
+    }
+    r.set_type(t);
+    ASSERT_TRUE(s3->Write(r));
+  }
+  SyncOnce(*s3);
+  EXPECT_TRUE(WaitFor([&](const StreamStatus& s) { return s.node.id() == "eu-2" && s.in_sync && !s.in_rollout; }));
+  EXPECT_EQ(discovery_->RolloutMoved(), (std::set<std::string>{"eu-1"}));
+  for (auto* c : {&c1, &c2, &c3}) c->TryCancel();
+}
+
+TEST_F(DiscoveryStreamTest, DrainIsSentToTheNodeAndItsReportedProgressShows) {
+  Start();
+  Publish(Config(9001));
+  grpc::ClientContext context;
+  auto stream = Open(context, "p1");
+  SyncOnce(*stream);
+  EXPECT_FALSE(discovery_->Drain("nobody"));
+  ASSERT_TRUE(discovery_->Drain("p1"));
+  v1::DiscoveryResponse command;
+  ASSERT_TRUE(stream->Read(&command));
+  EXPECT_TRUE(command.has_drain());
+  EXPECT_EQ(command.type(), v1::RESOURCE_TYPE_UNSPECIFIED);
+  EXPECT_TRUE(command.nonce().empty());
+  EXPECT_TRUE(WaitFor([](const StreamStatus& s) { return s.drain == StreamStatus::Drain::kDraining; }));
+
+  v1::DiscoveryRequest progress;
+  progress.mutable_drain_status()->set_active_connections(3);
+  ASSERT_TRUE(stream->Write(progress));
+  EXPECT_TRUE(WaitFor([](const StreamStatus& s) { return s.active_connections == 3; }));
+  progress.mutable_drain_status()->set_active_connections(0);
+  progress.mutable_drain_status()->set_drained(true);
+  ASSERT_TRUE(stream->Write(progress));
+  EXPECT_TRUE(WaitFor([](const StreamStatus& s) {
+    return s.drain == StreamStatus::Drain::kDrained && s.active_connections == 0 && s.in_sync;
+  }));
+  context.TryCancel();
+}
+
 }  // namespace
 }  // namespace hermes::controlplane
