@@ -1,5 +1,8 @@
 #include "controlplane/web/fleet_metrics.h"
 
+#include <map>
+#include <string>
+
 #include "hermes/common/prometheus.h"
 
 namespace hermes::controlplane {
@@ -21,9 +24,16 @@ std::string FleetMetrics(const DiscoveryServer& discovery, const ConfigStore& st
   w.Family("hermes_controlplane_proxies_nacked", "gauge", "Connected proxies that refused the config they were sent.");
   w.Sample("hermes_controlplane_proxies_nacked", {}, nacked);
   auto current = store.Current();
-  int64_t version = current && current.value() ? current.value()->id : 0;
-  w.Family("hermes_controlplane_config_version", "gauge", "The current stored config version (0: none).");
-  w.Sample("hermes_controlplane_config_version", {}, version);
+  int64_t newest = current && current.value() ? current.value()->id : 0;
+  w.Family("hermes_controlplane_config_version", "gauge", "The newest stored config version (0: none).");
+  w.Sample("hermes_controlplane_config_version", {}, newest);
+  // Each version run by a connected proxy, and how many run it (two during a rollout).
+  std::map<int64_t, int64_t> running;
+  for (const StreamStatus& s : discovery.Proxies())
+    if (s.connected) ++running[s.running_version];
+  w.Family("hermes_controlplane_proxies_running_version", "gauge",
+           "Connected proxies by the stored version they ACKed completely (0: none yet).");
+  for (const auto& [v, n] : running) w.Sample("hermes_controlplane_proxies_running_version", {{"version", std::to_string(v)}}, n);
   std::string out = w.text();
   if (health) {
     PrometheusWriter h;
