@@ -192,9 +192,7 @@ void RolloutEngine::MoveForStepLocked() {
       static_cast<uint32_t>(rollout::StepTarget(steps_[rollout_.step()], selected.size())));
 }
 
-grpc::Status RolloutEngine::CheckDeployable(bool force) const {
-  std::lock_guard lock(mu_);
-  if (!ActiveLocked() || force) return grpc::Status::OK;
+grpc::Status RolloutEngine::InProgressLocked() const {
   return {grpc::StatusCode::FAILED_PRECONDITION,
           "rollout " + std::to_string(rollout_.id()) + " of " + VersionName(rollout_.version()) +
               " is in progress (" + StateWord(rollout_.state()) +
@@ -202,18 +200,17 @@ grpc::Status RolloutEngine::CheckDeployable(bool force) const {
               "use --force"};
 }
 
+grpc::Status RolloutEngine::CheckDeployable(bool force) const {
+  std::lock_guard lock(mu_);
+  if (!ActiveLocked() || force) return grpc::Status::OK;
+  return InProgressLocked();
+}
+
 grpc::Status RolloutEngine::Deploy(const ConfigVersion& version, bool force,
                                    const std::string& reason, uint64_t* aborted) {
   std::lock_guard lock(mu_);
   if (ActiveLocked()) {
-    if (!force) {
-      return {grpc::StatusCode::FAILED_PRECONDITION,
-              "rollout " + std::to_string(rollout_.id()) + " of " +
-                  VersionName(rollout_.version()) + " is in progress (" +
-                  StateWord(rollout_.state()) +
-                  "); a fleet-wide change would undo it: abort it first (hermesctl rollout abort) "
-                  "or use --force"};
-    }
+    if (!force) return InProgressLocked();
     if (aborted) *aborted = rollout_.id();
     if (auto s = AbortLocked("aborted for a fleet-wide change (--force): " + reason); !s.ok()) return s;
   }

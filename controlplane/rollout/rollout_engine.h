@@ -76,6 +76,8 @@ class RolloutEngine {
 
  private:
   bool ActiveLocked() const;
+  // FAILED_PRECONDITION naming the rollout in progress and what to do about it.
+  grpc::Status InProgressLocked() const;
   grpc::Status SaveLocked();
   // Tells the fleet what the rollout (or its absence) now means for each proxy.
   void PushLocked();

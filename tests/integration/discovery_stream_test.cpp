@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -65,12 +66,16 @@ class DiscoveryStreamTest : public ::testing::Test {
     return applied.value().version.id;
   }
 
-  std::unique_ptr<Stream> Open(grpc::ClientContext& context, const std::string& node = "p1") {
+  std::unique_ptr<Stream> Open(grpc::ClientContext& context, const std::string& node = "p1",
+                               const std::map<std::string, std::string>& labels = {}) {
     context.set_deadline(std::chrono::system_clock::now() + 20s);
     auto stream = stub_->Stream(&context);
     for (auto t : {v1::CLUSTERS, v1::ENDPOINTS, v1::ROUTES, v1::LISTENERS}) {
       v1::DiscoveryRequest r;
-      if (t == v1::CLUSTERS) r.mutable_node()->set_id(node);
+      if (t == v1::CLUSTERS) {
+        r.mutable_node()->set_id(node);
+        for (const auto& [k, v] : labels) (*r.mutable_node()->mutable_labels())[k] = v;
+      }
       r.set_type(t);
       EXPECT_TRUE(stream->Write(r));
     }
@@ -311,17 +316,7 @@ TEST_F(DiscoveryStreamTest, AProxyThatConnectsDuringARolloutIsPlacedByItsStepsSh
 
   // A selected proxy that connects now is moved at once; the moved set says so.
   grpc::ClientContext c2;
-  c2.set_deadline(std::chrono::system_clock::now() + 20s);
-  auto s2 = stub_->Stream(&c2);
-  for (auto t : {v1::CLUSTERS, v1::ENDPOINTS, v1::ROUTES, v1::LISTENERS}) {
-    v1::DiscoveryRequest r;
-    if (t == v1::CLUSTERS) {
-      r.mutable_node()->set_id("eu-1");
-      (*r.mutable_node()->mutable_labels())["zone"] = "eu";
-    }
-    r.set_type(t);
-    ASSERT_TRUE(s2->Write(r));
-  }
+  auto s2 = Open(c2, "eu-1", {{"zone", "eu"}});
   SyncOnce(*s2);
   EXPECT_TRUE(WaitFor([&](const StreamStatus& s) { return s.node.id() == "eu-1" && s.running_version == v2; }));
   EXPECT_EQ(discovery_->RolloutMoved(), (std::set<std::string>{"eu-1"}));
@@ -334,17 +329,7 @@ TEST_F(DiscoveryStreamTest, AProxyThatConnectsDuringARolloutIsPlacedByItsStepsSh
   a.admit_joiners = false;
   discovery_->SetRollout(a);
   grpc::ClientContext c3;
-  c3.set_deadline(std::chrono::system_clock::now() + 20s);
-  auto s3 = stub_->Stream(&c3);
-  for (auto t : {v1::CLUSTERS, v1::ENDPOINTS, v1::ROUTES, v1::LISTENERS}) {
-    v1::DiscoveryRequest r;
-    if (t == v1::CLUSTERS) {
-      r.mutable_node()->set_id("eu-2");
-      (*r.mutable_node()->mutable_labels())["zone"] = "eu";
-    }
-    r.set_type(t);
-    ASSERT_TRUE(s3->Write(r));
-  }
+  auto s3 = Open(c3, "eu-2", {{"zone", "eu"}});
   SyncOnce(*s3);
   EXPECT_TRUE(WaitFor([&](const StreamStatus& s) { return s.node.id() == "eu-2" && s.in_sync && !s.in_rollout; }));
   EXPECT_EQ(discovery_->RolloutMoved(), (std::set<std::string>{"eu-1"}));
