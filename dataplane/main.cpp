@@ -60,7 +60,10 @@ int RunManaged(const dataplane::Options& opts, unsigned workers) {
     if (errors.empty()) spdlog::info("applied the update pushed by {}", opts.control_plane);
     return errors;
   };
-  dataplane::DiscoveryClient client(co, apply);
+  // hermesctl drain NODE: the control plane's command closes the listeners; progress goes back.
+  dataplane::DrainHooks drain{[&server] { server.Drain(); }, [&server] { return server.drained(); },
+                              [&server] { return server.ActiveConnections(); }};
+  dataplane::DiscoveryClient client(co, apply, drain);
 
   // Serve the cached last good config at once; with none, listen with no routes (404) until
   // the control plane pushes one.

@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <condition_variable>
 #include <google/protobuf/util/message_differencer.h>
 #include <spdlog/spdlog.h>
 
@@ -19,6 +20,32 @@ namespace hermes::dataplane {
 namespace {
 
 constexpr int kBacklog = 4096;
+constexpr Millis kDrainPoll{100};
+// Drain() waits this long at most for the workers to close their acceptors: a worker that
+// stopped (a shutdown under way) never answers.
+constexpr Millis kAcceptorsCloseWait{2000};
+
+// The workers that have yet to close their acceptors; Drain() waits for none to be left.
+class Countdown {
+ public:
+  explicit Countdown(size_t n) : left_(n) {}
+  void Done() {
+    {
+      std::lock_guard lock(mu_);
+      --left_;
+    }
+    done_.notify_all();
+  }
+  void Wait(Millis limit) {
+    std::unique_lock lock(mu_);
+    done_.wait_for(lock, limit, [this] { return left_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable done_;
+  size_t left_;
+};
 
 }  // namespace
 
@@ -92,6 +119,11 @@ std::vector<std::string> Server::Apply(const v1::Config& config) {
 }
 
 std::vector<std::string> Server::ApplyLocked(const v1::Config& config) {
+  if (draining_) {
+    // Drained: the listeners stay closed; the rest applies to the connections still open.
+    Publish(config);
+    return {};
+  }
   std::vector<std::string> errors;
 
   // Listeners: open what is new or moved before anything changes, so a bind failure refuses
@@ -297,6 +329,40 @@ void Server::DrainAndStop() {
   });
   control_work_.reset();
   asio::post(control_, [this] { control_.stop(); });
+}
+
+void Server::Drain() {
+  auto closing = std::make_shared<Countdown>(workers_.size());
+  {
+    std::lock_guard lock(mu_);
+    if (shutting_down_ || draining_.exchange(true)) return;
+    ready_ = false;
+    for (auto& w : workers_) {
+      w->PostDrain([this, closing] {
+        drained_workers_.fetch_add(1);
+        closing->Done();
+      });
+    }
+    listeners_.clear();  // the workers close the sockets
+  }
+  closing->Wait(kAcceptorsCloseWait);
+  spdlog::info("draining: the listeners are closed; connections left to finish: {}",
+               ActiveConnections());
+  asio::post(control_, [this] { asio::co_spawn(control_, WatchDrain(), asio::detached); });
+}
+
+bool Server::drained() const {
+  return draining_ && drained_workers_.load() == workers_.size() && ActiveConnections() == 0;
+}
+
+Task<void> Server::WatchDrain() {
+  Timer timer(control_.get_executor());
+  while (!drained()) {
+    timer.expires_after(kDrainPoll);
+    auto [ec] = co_await timer.async_wait(kNoThrow);
+    if (ec || shutting_down_) co_return;
+  }
+  spdlog::info("drained: no connection left; the process serves no traffic until restarted");
 }
 
 void Server::Wait() {

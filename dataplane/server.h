@@ -65,6 +65,17 @@ class Server {
   void Shutdown();
   void Wait();
 
+  // Takes no connection again (hermesctl drain): every worker closes its acceptors, which
+  // have all closed when this returns (a connect is refused), connections waiting for a request
+  // close, those serving one close after its response. Unlike Shutdown() nothing stops: the
+  // admin listener and the discovery and stats streams go on, and configs applied later change
+  // everything but the listeners, which stay closed. Not ready() from then on. Thread-safe,
+  // idempotent.
+  void Drain();
+  bool draining() const { return draining_.load(); }
+  // Draining, and no connection is left.
+  bool drained() const;
+
   // The bound port of a listener (after port 0) or of the admin listener, 0 if none.
   uint16_t ListenerPort(const std::string& name) const;
   uint16_t AdminPort() const;
@@ -93,6 +104,8 @@ class Server {
   void BackInService(const Cluster& cluster, const Endpoint& ep);
   Task<void> RefreshDnsLoop();
   Task<void> SignalLoop();
+  // Logs once when a Drain() has no connection left.
+  Task<void> WatchDrain();
   void DrainAndStop();
 
   ServerOptions options_;
@@ -116,6 +129,8 @@ class Server {
   uint64_t generation_ = 0;
   std::atomic<bool> ready_{false};
   std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> draining_{false};       // Drain() was called (Shutdown() does not set it)
+  std::atomic<size_t> drained_workers_{0};  // workers whose acceptors Drain() closed
 };
 
 }  // namespace hermes::dataplane

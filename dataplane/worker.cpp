@@ -1,5 +1,7 @@
 #include "dataplane/worker.h"
 
+#include <unistd.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -33,6 +35,10 @@ void Worker::PostSnapshot(SnapshotPtr snapshot) {
 
 void Worker::PostAddListener(const std::string& name, int native_fd, tcp protocol) {
   asio::post(io_, [this, name, native_fd, protocol] {
+    if (draining_) {
+      ::close(native_fd);  // a drained worker takes no connection again
+      return;
+    }
     auto slot = std::make_shared<ListenerSlot>(io_.get_executor());
     slot->name = name;
     boost::system::error_code ec;
@@ -54,14 +60,17 @@ void Worker::PostRemoveListener(const std::string& name) {
   });
 }
 
-void Worker::PostDrain() {
-  asio::post(io_, [this] {
+void Worker::PostDrain(std::function<void()> closed) {
+  asio::post(io_, [this, closed = std::move(closed)] {
     draining_ = true;
     boost::system::error_code ec;
     for (auto& [_, slot] : listeners_) slot->acceptor.close(ec);
     listeners_.clear();
     slot_freed_.cancel();
     for (auto it = sessions_.begin(); it != sessions_.end();) (it++)->OnDrain();
+    // Posted, not called: a connection accepted before the close starts its session in a task
+    // queued ahead of this one, so by then it is counted in ActiveConnections().
+    if (closed) asio::post(io_, std::move(closed));
   });
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -46,7 +47,11 @@ class Worker {
   void PostSnapshot(SnapshotPtr snapshot);
   void PostAddListener(const std::string& name, int native_fd, tcp protocol);
   void PostRemoveListener(const std::string& name);
-  void PostDrain();
+  // Closes the acceptors for good (a listener added later is closed at once), closes the
+  // connections waiting for a request and lets those serving one finish it. `closed`, if
+  // given, runs on the worker's thread once its acceptors are closed and every connection
+  // they accepted is counted in ActiveConnections().
+  void PostDrain(std::function<void()> closed = {});
   void PostStop();
   int64_t ActiveConnections() const { return active_connections_.load(std::memory_order_relaxed); }
 

@@ -1,6 +1,8 @@
 // The proxy's local admin listener (admin.address): liveness and readiness, Prometheus metrics,
-// the running config, reload, and the original Hermes admin API (/health, /backends, /stats,
-// /circuits) with its JSON shapes. Runs on the server's control thread, never on a worker.
+// the running config, reload, the drain state (GET /drain: {"state":"serving|draining|drained",
+// "active_connections":N}; /ready is 503 "draining" once drained by hermesctl drain), and the
+// original Hermes admin API (/health, /backends, /stats, /circuits) with its JSON shapes. Runs on
+// the server's control thread, never on a worker.
 #pragma once
 
 #include <string>

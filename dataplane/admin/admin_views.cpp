@@ -248,8 +248,17 @@ AdminResponse RenderAdmin(Server& server, std::string_view method, std::string_v
   if (method != "GET" && method != "HEAD") return Error(405, "admin endpoints are read-only except POST /reload");
   SnapshotPtr snap = server.snapshot();
   if (path == "/healthz") return {200, "text/plain", "ok\n"};
-  if (path == "/ready") return server.ready() ? AdminResponse{200, "text/plain", "ready\n"}
-                                              : AdminResponse{503, "text/plain", "not ready\n"};
+  if (path == "/ready") {
+    if (server.ready()) return {200, "text/plain", "ready\n"};
+    return {503, "text/plain", server.draining() ? "draining\n" : "not ready\n"};
+  }
+  if (path == "/drain") {
+    // Checked in this order: drained() implies draining().
+    const char* state = server.drained() ? "drained" : server.draining() ? "draining" : "serving";
+    return {200, "application/json",
+            std::string("{\"state\":\"") + state + "\",\"active_connections\":" +
+                std::to_string(server.ActiveConnections()) + "}\n"};
+  }
   if (!snap) return Error(503, "no config loaded");
   if (path == "/metrics") return Metrics(server, *snap);
   if (path == "/health") return Health(*snap);
@@ -269,7 +278,7 @@ AdminResponse RenderAdmin(Server& server, std::string_view method, std::string_v
     (void)google::protobuf::util::MessageToJsonString(snap->config, &r.body, opts);
     return r;
   }
-  return Error(404, "unknown admin path; see /healthz /ready /metrics /config /health /backends /stats /circuits, POST /reload");
+  return Error(404, "unknown admin path; see /healthz /ready /drain /metrics /config /health /backends /stats /circuits, POST /reload");
 }
 
 }  // namespace hermes::dataplane

@@ -7,9 +7,16 @@
 #include <random>
 
 namespace hermes::dataplane {
+namespace {
 
-DiscoveryClient::DiscoveryClient(DiscoveryClientOptions options, ApplyConfigFn apply)
-    : options_(std::move(options)), apply_(std::move(apply)) {
+// How often a draining proxy looks at its connection count (sent only when it changes).
+constexpr auto kDrainPoll = std::chrono::milliseconds(100);
+
+}  // namespace
+
+DiscoveryClient::DiscoveryClient(DiscoveryClientOptions options, ApplyConfigFn apply,
+                                 DrainHooks drain)
+    : options_(std::move(options)), apply_(std::move(apply)), drain_(std::move(drain)) {
   grpc::ChannelArguments args;
   // Keepalive pings find a control plane that vanished without closing the connection; the
   // control plane permits them (hermes-controlplane sets the matching server arguments).
@@ -77,6 +84,8 @@ void DiscoveryClient::Stop() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // Only the Run thread starts the reporter: joined after it.
+  if (drain_reporter_.joinable()) drain_reporter_.join();
 }
 
 void DiscoveryClient::Run() {
@@ -114,19 +123,34 @@ void DiscoveryClient::RunStream() {
     context_ = &context;
   }
   auto stream = stub_->Stream(&context);
-  bool first = true;
-  for (v1::ResourceType t : discovery::kTypeOrder) {
-    v1::DiscoveryRequest subscribe;
-    if (first) *subscribe.mutable_node() = options_.node;
-    first = false;
-    subscribe.set_type(t);
-    if (assembler_.received(t)) subscribe.set_version_info(assembler_.version(t));
-    if (!stream->Write(subscribe)) break;
+  bool open = true;
+  {
+    std::lock_guard lock(write_mu_);
+    bool first = true;
+    for (v1::ResourceType t : discovery::kTypeOrder) {
+      v1::DiscoveryRequest subscribe;
+      if (first) *subscribe.mutable_node() = options_.node;
+      first = false;
+      subscribe.set_type(t);
+      if (assembler_.received(t)) subscribe.set_version_info(assembler_.version(t));
+      open = stream->Write(subscribe);
+      if (!open) break;
+    }
+    // A new stream learns at once that this proxy drains (the control plane forgets a node's
+    // state when its stream ends).
+    reported_.reset();
+    if (open && drain_started_) open = WriteDrainStatus(*stream, /*only_changed=*/false);
+    if (open) stream_ = stream.get();
   }
 
   v1::DiscoveryResponse response;
-  while (stream->Read(&response)) {
+  while (open && stream->Read(&response)) {
     connected_ = true;
+    if (response.has_drain()) {
+      // A command, not resources: no ACK.
+      if (!OnDrainCommand(*stream)) break;
+      continue;
+    }
     ConfigAssembler trial = assembler_;
     trial.Accept(response);
     std::string why;
@@ -155,7 +179,12 @@ void DiscoveryClient::RunStream() {
       spdlog::warn("discovery: refused {} version {}: {}", v1::ResourceType_Name(response.type()),
                    response.version_info(), detail);
     }
+    std::lock_guard lock(write_mu_);
     if (!stream->Write(answer)) break;
+  }
+  {
+    std::lock_guard lock(write_mu_);
+    stream_ = nullptr;
   }
   stream->WritesDone();
   grpc::Status status = stream->Finish();
@@ -166,6 +195,54 @@ void DiscoveryClient::RunStream() {
   if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED)
     spdlog::warn("discovery: stream to {} ended: {} ({})", options_.server, status.error_message(),
                  static_cast<int>(status.error_code()));
+}
+
+bool DiscoveryClient::OnDrainCommand(Stream& stream) {
+  if (!drain_.start || !drain_.drained || !drain_.active_connections) {
+    spdlog::warn("discovery: {} sent a drain command, but this proxy cannot drain (ignored)",
+                 options_.server);
+    return true;
+  }
+  drain_.start();
+  std::lock_guard lock(write_mu_);
+  bool first = !drain_started_;
+  drain_started_ = true;
+  if (first) {
+    spdlog::info("discovery: {} asked this proxy to drain", options_.server);
+    drain_reporter_ = std::thread([this] { ReportDrain(); });
+  }
+  // A repeated command gets the current status again.
+  return WriteDrainStatus(stream, /*only_changed=*/false);
+}
+
+void DiscoveryClient::ReportDrain() {
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      if (wake_.wait_for(lock, kDrainPoll, [this] { return stopping_; })) return;
+    }
+    std::lock_guard lock(write_mu_);
+    // Without a stream, or when the write fails, the next stream reports it on subscribing.
+    if (stream_) WriteDrainStatus(*stream_, /*only_changed=*/true);
+    // Drained is final (no connection is taken any more): once it is written, nothing is left
+    // to report but on a new stream, which RunStream does.
+    if (reported_ && reported_->drained()) return;
+  }
+}
+
+bool DiscoveryClient::WriteDrainStatus(Stream& stream, bool only_changed) {
+  v1::DrainStatus status;
+  // drained() first: once true the count is 0 and stays there, so the two agree.
+  status.set_drained(drain_.drained());
+  status.set_active_connections(drain_.active_connections());
+  if (only_changed && reported_ && reported_->drained() == status.drained() &&
+      reported_->active_connections() == status.active_connections())
+    return true;
+  v1::DiscoveryRequest request;
+  *request.mutable_drain_status() = status;
+  if (!stream.Write(request)) return false;
+  reported_ = status;
+  return true;
 }
 
 }  // namespace hermes::dataplane

@@ -2,7 +2,8 @@
 // open (reconnecting with exponential backoff and jitter; HTTP/2 keepalive detects a dead
 // peer), applies each consistent update through `apply`, answers every response with an ACK or a
 // NACK, and keeps the last good config in the cache directory so that a restart without a
-// control plane serves it at once.
+// control plane serves it at once. A drain command (hermesctl drain) starts the proxy's drain;
+// its progress goes back on the stream as drain_status requests.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -39,9 +40,19 @@ struct DiscoveryClientOptions {
 using ApplyConfigFn = std::function<std::vector<std::string>(const v1::Config&,
                                                              const discovery::UnhealthyEndpoints&)>;
 
+// The proxy's drain, as the control plane's drain command reaches it (Server::Drain,
+// Server::drained, Server::ActiveConnections): all three or none. Called on the client's
+// threads, never on a worker.
+struct DrainHooks {
+  std::function<void()> start;    // stop taking connections, let the open ones finish; idempotent
+  std::function<bool()> drained;  // started, and no connection is left
+  std::function<int64_t()> active_connections;
+};
+
 class DiscoveryClient {
  public:
-  DiscoveryClient(DiscoveryClientOptions options, ApplyConfigFn apply);
+  // Without `drain` hooks a drain command is logged and ignored.
+  DiscoveryClient(DiscoveryClientOptions options, ApplyConfigFn apply, DrainHooks drain = {});
   ~DiscoveryClient();
   DiscoveryClient(const DiscoveryClient&) = delete;
   DiscoveryClient& operator=(const DiscoveryClient&) = delete;
@@ -56,8 +67,17 @@ class DiscoveryClient {
   uint64_t applied() const { return applied_.load(); }  // configs applied from the stream
 
  private:
+  using Stream = grpc::ClientReaderWriter<v1::DiscoveryRequest, v1::DiscoveryResponse>;
+
   void Run();
   void RunStream();
+  // Starts the drain and reports it; false when the stream broke.
+  bool OnDrainCommand(Stream& stream);
+  // While draining: reports each change of the connection count, until none is left.
+  void ReportDrain();
+  // Writes the drain's progress unless `only_changed` and it is what was written last on this
+  // stream; false when the stream broke. write_mu_ held.
+  bool WriteDrainStatus(Stream& stream, bool only_changed);
   void SaveCache(const v1::Config& config);
   std::string saved_;  // the cache's content as last written (stream thread only)
   std::string CachePath() const;
@@ -75,6 +95,15 @@ class DiscoveryClient {
   std::thread thread_;
   std::atomic<bool> connected_{false};
   std::atomic<uint64_t> applied_{0};
+
+  DrainHooks drain_;
+  std::thread drain_reporter_;  // started by the first drain command (Run thread)
+  // One writer at a time on the stream: the Run thread (subscriptions, ACKs) and the drain
+  // reporter. Guards the fields below.
+  std::mutex write_mu_;
+  Stream* stream_ = nullptr;  // the open stream, once subscribed
+  bool drain_started_ = false;
+  std::optional<v1::DrainStatus> reported_;  // written last on stream_
 };
 
 }  // namespace hermes::dataplane
