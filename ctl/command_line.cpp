@@ -1,86 +1,61 @@
-// Flags are matched against the command's own flags first, then the global ones, so a command
-// may reuse a global name (`get config --version 3` vs `hermesctl --version`).
 #include "ctl/command_line.h"
 
 #include <charconv>
 #include <cstdlib>
-#include <limits>
-#include <map>
-#include <optional>
 
+#include "ctl/command_table.h"
 #include "hermes/common/duration.h"
 
 namespace hermes::ctl {
 namespace {
 
-struct FlagSpec {
-  std::string_view name;        // "--filename"
-  std::string_view short_name;  // "-f" or empty
-  bool takes_value;
-};
-
-constexpr FlagSpec kGlobalFlags[] = {
-    {"--server", "", true},  {"--output", "-o", true}, {"--token-file", "", true},
-    {"--timeout", "", true}, {"--help", "-h", false},  {"--version", "", false},
-};
-constexpr FlagSpec kApplyFlags[] = {
-    {"--filename", "-f", true},
-    {"--message", "-m", true},
-    {"--author", "", true},
-    {"--dry-run", "", false},
-};
-constexpr FlagSpec kGetFlags[] = {{"--version", "", true}};
-constexpr FlagSpec kHistoryFlags[] = {{"--limit", "", true}};
-constexpr FlagSpec kRollbackFlags[] = {{"--author", "", true}};
-constexpr FlagSpec kStatusFlags[] = {{"--exit-status", "", false}};
-constexpr FlagSpec kBackendsFlags[] = {{"--cluster", "", true}, {"--window", "", true}};
-constexpr FlagSpec kStatsFlags[] = {
-    {"--proxy", "", true}, {"--cluster", "", true}, {"--window", "", true}};
-constexpr FlagSpec kCircuitsFlags[] = {{"--cluster", "", true}};
-constexpr FlagSpec kHealthEventsFlags[] = {{"--cluster", "", true}, {"--limit", "", true}};
-
-struct CommandSpec {
-  std::string_view name;
-  std::vector<FlagSpec> flags;
-};
-
-const std::vector<CommandSpec>& Commands() {
-  static const std::vector<CommandSpec> commands = {
-      {"apply", {std::begin(kApplyFlags), std::end(kApplyFlags)}},
-      {"get", {std::begin(kGetFlags), std::end(kGetFlags)}},
-      {"history", {std::begin(kHistoryFlags), std::end(kHistoryFlags)}},
-      {"diff", {}},
-      {"rollback", {std::begin(kRollbackFlags), std::end(kRollbackFlags)}},
-      {"proxies", {}},
-      {"status", {std::begin(kStatusFlags), std::end(kStatusFlags)}},
-      {"backends", {std::begin(kBackendsFlags), std::end(kBackendsFlags)}},
-      {"stats", {std::begin(kStatsFlags), std::end(kStatsFlags)}},
-      {"circuits", {std::begin(kCircuitsFlags), std::end(kCircuitsFlags)}},
-      {"health-events", {std::begin(kHealthEventsFlags), std::end(kHealthEventsFlags)}},
-      {"help", {}},
-  };
-  return commands;
-}
-
-const CommandSpec* FindCommand(std::string_view name) {
-  for (const auto& c : Commands()) {
-    if (c.name == name) return &c;
-  }
-  return nullptr;
-}
-
-template <typename Flags>
-const FlagSpec* FindFlag(const Flags& flags, std::string_view name) {
-  for (const auto& f : flags) {
-    if (f.name == name || (!f.short_name.empty() && f.short_name == name)) return &f;
-  }
-  return nullptr;
-}
+using std::chrono::milliseconds;
+using std::chrono::nanoseconds;
 
 std::string Quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 std::string Or(std::string_view value, std::string_view fallback) {
   return std::string(value.empty() ? fallback : value);
+}
+
+std::string JoinedOr(const std::vector<std::string_view>& words) {
+  std::string out;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) out += i + 1 == words.size() ? " or " : ", ";
+    out += words[i];
+  }
+  return out;
+}
+
+// Splits "a,b,,c" at every comma, keeping empty parts.
+std::vector<std::string_view> SplitCommas(std::string_view text) {
+  std::vector<std::string_view> parts;
+  while (true) {
+    const size_t comma = text.find(',');
+    parts.push_back(text.substr(0, comma));
+    if (comma == std::string_view::npos) return parts;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+// "12", "12.5", ".5": digits with at most one point, nothing else (no sign, exponent, inf, nan).
+std::optional<double> ParseDecimal(std::string_view text) {
+  bool point = false;
+  bool digit = false;
+  for (char c : text) {
+    if (c == '.' && !point) {
+      point = true;
+    } else if (c >= '0' && c <= '9') {
+      digit = true;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!digit) return std::nullopt;
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
 }
 
 // Command flags as given: canonical name -> value ("" for a boolean flag that is set).
@@ -94,8 +69,10 @@ std::string ApplyGlobalFlag(std::string_view name, const std::string& value, Glo
       g.output = OutputFormat::kTable;
     } else if (value == "json") {
       g.output = OutputFormat::kJson;
+    } else if (value == "yaml") {
+      g.output = OutputFormat::kYaml;
     } else {
-      return "-o wants table or json, got " + Quoted(value);
+      return "-o wants table, json or yaml, got " + Quoted(value);
     }
   } else if (name == "--token-file") {
     g.token_file = value;
@@ -128,6 +105,24 @@ std::string NotAVersion(std::string_view what, std::string_view text) {
   return std::string(what) + " wants a version number like 7 or v7, got " + Quoted(text);
 }
 
+// A flag's duration in whole milliseconds, at least `min`; `example` names good values.
+struct DurationResult {
+  milliseconds value{0};
+  std::string error;
+};
+DurationResult ParseDurationFlag(std::string_view flag, std::string_view text, milliseconds min,
+                                 std::string_view wanted) {
+  const auto d = ParseDuration(text);
+  if (!d || *d < min) {
+    return {milliseconds(0),
+            std::string(flag) + " wants " + std::string(wanted) + ", got " + Quoted(text)};
+  }
+  if (*d % milliseconds(1) != nanoseconds(0)) {
+    return {milliseconds(0), std::string(flag) + " counts whole milliseconds, got " + Quoted(text)};
+  }
+  return {std::chrono::duration_cast<milliseconds>(*d), ""};
+}
+
 // A command's arguments, or the usage error that stopped them.
 struct BuiltArgs {
   CommandArgs args;
@@ -137,6 +132,7 @@ struct BuiltArgs {
 BuiltArgs Usage(std::string error) { return BuiltArgs{std::monostate{}, std::move(error)}; }
 
 struct CommandInput {
+  std::string_view command;
   const FlagValues& flags;
   const std::vector<std::string>& positionals;
   const Environment& env;
@@ -145,21 +141,75 @@ struct CommandInput {
     const auto it = flags.find(name);
     return it == flags.end() ? nullptr : &it->second;
   }
+  bool Has(std::string_view name) const { return flags.count(name) > 0; }
   std::string Author() const {
     const std::string* a = Flag("--author");
     return a ? *a : Or(env.user, "unknown");
   }
+  std::string NoArguments() const {
+    return WrongArgumentCount(command, "no arguments", positionals);
+  }
 };
 
+// --limit's count above zero.
+std::optional<uint32_t> ParseLimit(const std::string& text) {
+  uint32_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n == 0) return std::nullopt;
+  return n;
+}
+
+// --limit, if given, into `limit`; the usage error, or "".
+std::string ReadLimit(const CommandInput& in, uint32_t& limit) {
+  const auto* l = in.Flag("--limit");
+  if (!l) return "";
+  const auto n = ParseLimit(*l);
+  if (!n) return "--limit wants a count above zero, got " + Quoted(*l);
+  limit = *n;
+  return "";
+}
+
+// --watch and --interval, if given, into `watch`; the usage error, or "".
+std::string ReadWatch(const CommandInput& in, WatchArgs& watch) {
+  watch.watch = in.Has("--watch");
+  const auto* i = in.Flag("--interval");
+  if (!i) return "";
+  if (!watch.watch) return "--interval sets how often --watch refreshes; add --watch";
+  const DurationResult d = ParseDurationFlag("--interval", *i, std::chrono::seconds(1),
+                                             "a duration of at least 1s like 2s or 1m");
+  if (d.error.empty()) watch.interval = d.value;
+  return d.error;
+}
+
 BuiltArgs BuildApply(const CommandInput& in) {
-  if (!in.positionals.empty())
-    return Usage(WrongArgumentCount("apply", "no arguments", in.positionals));
+  if (!in.positionals.empty()) return Usage(in.NoArguments());
   ApplyArgs a;
   if (const auto* f = in.Flag("--filename")) a.file = *f;
   if (a.file.empty()) return Usage("apply needs the config file: -f FILE");
   if (const auto* m = in.Flag("--message")) a.message = *m;
   a.author = in.Author();
-  a.dry_run = in.Flag("--dry-run") != nullptr;
+  a.dry_run = in.Has("--dry-run");
+  a.stage = in.Has("--stage");
+  a.force = in.Has("--force");
+  if (const auto* v = in.Flag("--if-version")) {
+    const auto version = ParseVersionNumber(*v);
+    if (!version || *version == 0) {
+      return Usage(
+          "--if-version wants the version you expect to be the newest stored, like 7 or "
+          "v7, got " +
+          Quoted(*v));
+    }
+    a.if_version = *version;
+  }
+  if (a.dry_run && a.stage) {
+    return Usage("--dry-run and --stage do not go together: a dry run stores nothing");
+  }
+  if (a.force && a.stage) {
+    return Usage("--force and --stage do not go together: staging never touches the fleet");
+  }
+  if (a.force && a.dry_run) {
+    return Usage("--force and --dry-run do not go together: a dry run changes nothing");
+  }
   return {a, ""};
 }
 
@@ -179,27 +229,10 @@ BuiltArgs BuildGet(const CommandInput& in) {
   return {a, ""};
 }
 
-// --limit's count above zero.
-std::optional<uint32_t> ParseLimit(const std::string& text) {
-  uint32_t n = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || end != text.data() + text.size() || n == 0) return std::nullopt;
-  return n;
-}
-
-std::string BadLimit(const std::string& text) {
-  return "--limit wants a count above zero, got " + Quoted(text);
-}
-
 BuiltArgs BuildHistory(const CommandInput& in) {
-  if (!in.positionals.empty())
-    return Usage(WrongArgumentCount("history", "no arguments", in.positionals));
+  if (!in.positionals.empty()) return Usage(in.NoArguments());
   HistoryArgs a;
-  if (const auto* l = in.Flag("--limit")) {
-    const auto n = ParseLimit(*l);
-    if (!n) return Usage(BadLimit(*l));
-    a.limit = *n;
-  }
+  if (std::string error = ReadLimit(in, a.limit); !error.empty()) return Usage(error);
   return {a, ""};
 }
 
@@ -225,19 +258,119 @@ BuiltArgs BuildRollback(const CommandInput& in) {
     a.version = *version;
   }
   a.author = in.Author();
+  a.force = in.Has("--force");
   return {a, ""};
 }
 
 BuiltArgs BuildProxies(const CommandInput& in) {
-  if (!in.positionals.empty())
-    return Usage(WrongArgumentCount("proxies", "no arguments", in.positionals));
-  return {ProxiesArgs{}, ""};
+  if (!in.positionals.empty()) return Usage(in.NoArguments());
+  ProxiesArgs a;
+  if (std::string error = ReadWatch(in, a.watch); !error.empty()) return Usage(error);
+  return {a, ""};
 }
 
 BuiltArgs BuildStatus(const CommandInput& in) {
-  if (!in.positionals.empty())
-    return Usage(WrongArgumentCount("status", "no arguments", in.positionals));
-  return {StatusArgs{in.Flag("--exit-status") != nullptr}, ""};
+  if (!in.positionals.empty()) return Usage(in.NoArguments());
+  StatusArgs a;
+  a.exit_status = in.Has("--exit-status");
+  if (std::string error = ReadWatch(in, a.watch); !error.empty()) return Usage(error);
+  if (a.exit_status && a.watch.watch) {
+    return Usage("--exit-status and --watch do not go together: a watch ends with Ctrl-C");
+  }
+  return {a, ""};
+}
+
+BuiltArgs BuildRolloutStart(const CommandInput& in) {
+  if (in.positionals.size() != 1) {
+    return Usage(
+        WrongArgumentCount(in.command, "one argument (the VERSION to roll out)", in.positionals));
+  }
+  RolloutStartArgs a;
+  const auto version = ParseVersionNumber(in.positionals[0]);
+  if (!version || *version == 0) {
+    return Usage("rollout start wants a stored version like 13 or v13, got " +
+                 Quoted(in.positionals[0]));
+  }
+  a.version = *version;
+  if (const auto* s = in.Flag("--selector")) {
+    SelectorResult selector = ParseSelector(*s);
+    if (!selector.error.empty()) return Usage(selector.error);
+    a.selector = std::move(selector.labels);
+  }
+  if (const auto* s = in.Flag("--steps")) {
+    StepsResult steps = ParseSteps(*s);
+    if (!steps.error.empty()) return Usage(steps.error);
+    a.steps_percent = std::move(steps.percent);
+  }
+  if (const auto* i = in.Flag("--interval")) {
+    const DurationResult d = ParseDurationFlag(
+        "--interval", *i, std::chrono::seconds(1),
+        "a duration of at least 1s like 30s or 5m (how long each step runs before its gate)");
+    if (!d.error.empty()) return Usage(d.error);
+    a.interval = d.value;
+  }
+  if (const auto* r = in.Flag("--max-error-rate")) {
+    const RateResult rate = ParseErrorRate(*r);
+    if (!rate.error.empty()) return Usage(rate.error);
+    a.max_error_rate = rate.fraction;
+  }
+  a.auto_promote = in.Has("--auto");
+  a.author = in.Author();
+  return {a, ""};
+}
+
+BuiltArgs BuildRolloutAction(const CommandInput& in, RolloutAction action) {
+  if (!in.positionals.empty()) return Usage(in.NoArguments());
+  RolloutActionArgs a;
+  a.action = action;
+  if (const auto* r = in.Flag("--reason")) a.reason = *r;
+  a.author = in.Author();
+  return {a, ""};
+}
+
+BuiltArgs BuildRolloutStatus(const CommandInput& in) {
+  if (in.positionals.size() > 1) {
+    return Usage(WrongArgumentCount(in.command, "at most one rollout id", in.positionals));
+  }
+  RolloutStatusArgs a;
+  if (in.positionals.size() == 1) {
+    std::string_view text = in.positionals[0];
+    if (!text.empty() && text.front() == '#') text.remove_prefix(1);
+    uint64_t id = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || id == 0) {
+      return Usage("rollout status wants a rollout id like 3 or #3, got " +
+                   Quoted(in.positionals[0]));
+    }
+    a.id = id;
+  }
+  if (std::string error = ReadWatch(in, a.watch); !error.empty()) return Usage(error);
+  return {a, ""};
+}
+
+BuiltArgs BuildRolloutList(const CommandInput& in) {
+  if (!in.positionals.empty()) return Usage(in.NoArguments());
+  RolloutListArgs a;
+  if (std::string error = ReadLimit(in, a.limit); !error.empty()) return Usage(error);
+  return {a, ""};
+}
+
+BuiltArgs BuildDrain(const CommandInput& in) {
+  if (in.positionals.size() != 1) {
+    return Usage(WrongArgumentCount("drain", "one argument (the NODE to drain)", in.positionals));
+  }
+  DrainArgs a;
+  a.node = in.positionals[0];
+  if (a.node.empty()) return Usage("drain wants a node id, got ''");
+  a.wait = in.Has("--wait");
+  if (const auto* t = in.Flag("--wait-timeout")) {
+    if (!a.wait) return Usage("--wait-timeout limits --wait; add --wait");
+    const DurationResult d = ParseDurationFlag("--wait-timeout", *t, milliseconds(1),
+                                               "a duration above zero like 5m or 90s");
+    if (!d.error.empty()) return Usage(d.error);
+    a.wait_timeout = d.value;
+  }
+  return {a, ""};
 }
 
 // --window, if given, into `seconds`; the usage error, or "".
@@ -250,8 +383,7 @@ std::string ReadWindow(const CommandInput& in, uint32_t& seconds) {
 }
 
 BuiltArgs BuildBackends(const CommandInput& in) {
-  if (!in.positionals.empty())
-    return Usage(WrongArgumentCount("backends", "no arguments", in.positionals));
+  if (!in.positionals.empty()) return Usage(in.NoArguments());
   BackendsArgs a;
   if (const auto* c = in.Flag("--cluster")) a.cluster = *c;
   if (std::string error = ReadWindow(in, a.window_seconds); !error.empty()) return Usage(error);
@@ -259,8 +391,7 @@ BuiltArgs BuildBackends(const CommandInput& in) {
 }
 
 BuiltArgs BuildStats(const CommandInput& in) {
-  if (!in.positionals.empty())
-    return Usage(WrongArgumentCount("stats", "no arguments", in.positionals));
+  if (!in.positionals.empty()) return Usage(in.NoArguments());
   StatsArgs a;
   if (const auto* p = in.Flag("--proxy")) a.proxy = *p;
   if (const auto* c = in.Flag("--cluster")) a.cluster = *c;
@@ -269,35 +400,47 @@ BuiltArgs BuildStats(const CommandInput& in) {
 }
 
 BuiltArgs BuildCircuits(const CommandInput& in) {
-  if (!in.positionals.empty())
-    return Usage(WrongArgumentCount("circuits", "no arguments", in.positionals));
+  if (!in.positionals.empty()) return Usage(in.NoArguments());
   CircuitsArgs a;
   if (const auto* c = in.Flag("--cluster")) a.cluster = *c;
   return {a, ""};
 }
 
 BuiltArgs BuildHealthEvents(const CommandInput& in) {
-  if (!in.positionals.empty())
-    return Usage(WrongArgumentCount("health-events", "no arguments", in.positionals));
+  if (!in.positionals.empty()) return Usage(in.NoArguments());
   HealthEventsArgs a;
   if (const auto* c = in.Flag("--cluster")) a.cluster = *c;
-  if (const auto* l = in.Flag("--limit")) {
-    const auto n = ParseLimit(*l);
-    if (!n) return Usage(BadLimit(*l));
-    a.limit = *n;
-  }
+  if (std::string error = ReadLimit(in, a.limit); !error.empty()) return Usage(error);
   return {a, ""};
 }
 
+BuiltArgs BuildCompletion(const CommandInput& in) {
+  if (in.positionals.size() != 1) {
+    return Usage(
+        WrongArgumentCount("completion", "one argument (the shell: bash)", in.positionals));
+  }
+  if (in.positionals[0] != "bash") {
+    return Usage("completion knows one shell, bash; got " + Quoted(in.positionals[0]));
+  }
+  return {CompletionArgs{in.positionals[0]}, ""};
+}
+
+// "rollout start" from help's arguments ["rollout", "start"]; empty when there are none.
+std::string HelpTopic(const std::vector<std::string>& positionals) {
+  std::string topic;
+  for (const auto& p : positionals) topic += (topic.empty() ? "" : " ") + p;
+  return topic;
+}
+
 BuiltArgs BuildHelp(const CommandInput& in) {
-  if (in.positionals.size() > 1) {
+  if (in.positionals.size() > 2) {
     return Usage(WrongArgumentCount("help", "at most one command", in.positionals));
   }
-  if (in.positionals.empty()) return {HelpArgs{}, ""};
-  if (!FindCommand(in.positionals[0])) {
-    return Usage("no help for unknown command " + Quoted(in.positionals[0]));
+  const std::string topic = HelpTopic(in.positionals);
+  if (!topic.empty() && !FindCommand(topic)) {
+    return Usage("no help for unknown command " + Quoted(topic));
   }
-  return {HelpArgs{in.positionals[0]}, ""};
+  return {HelpArgs{topic}, ""};
 }
 
 BuiltArgs BuildArgs(std::string_view command, const CommandInput& in) {
@@ -306,12 +449,21 @@ BuiltArgs BuildArgs(std::string_view command, const CommandInput& in) {
   if (command == "history") return BuildHistory(in);
   if (command == "diff") return BuildDiff(in);
   if (command == "rollback") return BuildRollback(in);
+  if (command == "rollout start") return BuildRolloutStart(in);
+  if (command == "rollout promote") return BuildRolloutAction(in, RolloutAction::kPromote);
+  if (command == "rollout pause") return BuildRolloutAction(in, RolloutAction::kPause);
+  if (command == "rollout resume") return BuildRolloutAction(in, RolloutAction::kResume);
+  if (command == "rollout abort") return BuildRolloutAction(in, RolloutAction::kAbort);
+  if (command == "rollout status") return BuildRolloutStatus(in);
+  if (command == "rollout list") return BuildRolloutList(in);
   if (command == "proxies") return BuildProxies(in);
+  if (command == "drain") return BuildDrain(in);
   if (command == "status") return BuildStatus(in);
   if (command == "backends") return BuildBackends(in);
   if (command == "stats") return BuildStats(in);
   if (command == "circuits") return BuildCircuits(in);
   if (command == "health-events") return BuildHealthEvents(in);
+  if (command == "completion") return BuildCompletion(in);
   return BuildHelp(in);
 }
 
@@ -323,6 +475,14 @@ Environment Environment::FromProcess() {
     return std::string(v ? v : "");
   };
   return Environment{get("HERMES_SERVER"), get("HERMES_TOKEN"), get("USER")};
+}
+
+bool Waits(const CommandArgs& args) {
+  if (const auto* a = std::get_if<ProxiesArgs>(&args)) return a->watch.watch;
+  if (const auto* a = std::get_if<StatusArgs>(&args)) return a->watch.watch;
+  if (const auto* a = std::get_if<RolloutStatusArgs>(&args)) return a->watch.watch;
+  if (const auto* a = std::get_if<DrainArgs>(&args)) return a->wait;
+  return false;
 }
 
 std::optional<uint64_t> ParseVersionNumber(std::string_view text) {
@@ -343,10 +503,74 @@ WindowResult ParseWindow(std::string_view text) {
     return {0, "--window can be at most 1h (the control plane keeps an hour of stats), got " +
                    Quoted(text)};
   }
-  if (*d % seconds(1) != std::chrono::nanoseconds(0)) {
+  if (*d % seconds(1) != nanoseconds(0)) {
     return {0, "--window counts whole seconds (like 90s or 1m30s), got " + Quoted(text)};
   }
   return {static_cast<uint32_t>(std::chrono::duration_cast<seconds>(*d).count()), ""};
+}
+
+StepsResult ParseSteps(std::string_view text) {
+  StepsResult result;
+  const auto fail = [&](std::string error) { return StepsResult{{}, std::move(error)}; };
+  const std::vector<std::string_view> parts = SplitCommas(text);
+  if (parts.size() > kMaxRolloutSteps) {
+    return fail("--steps takes at most " + std::to_string(kMaxRolloutSteps) + " steps, got " +
+                std::to_string(parts.size()));
+  }
+  for (std::string_view part : parts) {
+    std::string_view number = part;
+    if (!number.empty() && number.back() == '%') number.remove_suffix(1);
+    if (part.empty()) return fail("--steps has an empty step in " + Quoted(text));
+    const std::optional<double> percent = ParseDecimal(number);
+    if (!percent) {
+      return fail("--steps wants percentages like 10%,50%,100%; " + Quoted(part) + " is not one");
+    }
+    if (*percent <= 0 || *percent > 100) {
+      return fail(
+          "--steps: each step is a share of the selected proxies above 0% and at most "
+          "100%, got " +
+          Quoted(part));
+    }
+    if (!result.percent.empty() && *percent <= result.percent.back()) {
+      return fail("--steps must grow from step to step, got " + Quoted(part) + " after " +
+                  Quoted(parts[result.percent.size() - 1]));
+    }
+    result.percent.push_back(*percent);
+  }
+  if (result.percent.back() != 100) {
+    return fail("--steps must end at 100% (every selected proxy), got " + Quoted(parts.back()) +
+                " last");
+  }
+  return result;
+}
+
+SelectorResult ParseSelector(std::string_view text) {
+  SelectorResult result;
+  const auto fail = [&](std::string error) { return SelectorResult{{}, std::move(error)}; };
+  for (std::string_view pair : SplitCommas(text)) {
+    if (pair.empty()) return fail("--selector has an empty pair in " + Quoted(text));
+    const size_t eq = pair.find('=');
+    if (eq == std::string_view::npos) {
+      return fail("--selector wants label=value pairs like zone=b,group=edge; " + Quoted(pair) +
+                  " has no '='");
+    }
+    if (eq == 0) return fail("--selector: " + Quoted(pair) + " has no label name before '='");
+    std::string key(pair.substr(0, eq));
+    if (result.labels.count(key) > 0) {
+      return fail("--selector names label " + Quoted(key) + " twice");
+    }
+    result.labels.emplace(std::move(key), std::string(pair.substr(eq + 1)));
+  }
+  return result;
+}
+
+RateResult ParseErrorRate(std::string_view text) {
+  const std::string wanted =
+      "--max-error-rate wants a percentage from 0% to 100% like 1% or 0.5%, got " + Quoted(text);
+  if (text.empty() || text.back() != '%') return {0, wanted};
+  const std::optional<double> percent = ParseDecimal(text.substr(0, text.size() - 1));
+  if (!percent || *percent > 100) return {0, wanted};
+  return {*percent / 100, ""};
 }
 
 ParseResult ParseCommandLine(const std::vector<std::string>& args, const Environment& env) {
@@ -363,11 +587,22 @@ ParseResult ParseCommandLine(const std::vector<std::string>& args, const Environ
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (only_positionals || arg.size() < 2 || arg[0] != '-') {
+      if (command && command->group) {
+        const CommandSpec* sub = FindCommand(std::string(command->name) + " " + arg);
+        if (!sub || arg.find(' ') != std::string::npos) {
+          result.error = "unknown " + inv.command + " subcommand " + Quoted(arg) + " (" +
+                         JoinedOr(Subcommands(command->name)) + ")";
+          return result;
+        }
+        command = sub;
+        inv.command = std::string(command->name);
+        continue;
+      }
       if (command) {
         positionals.push_back(arg);
         continue;
       }
-      command = FindCommand(arg);
+      command = arg.find(' ') == std::string::npos ? FindCommand(arg) : nullptr;
       if (!command) {
         result.error = "unknown command " + Quoted(arg);
         return result;
@@ -387,12 +622,16 @@ ParseResult ParseCommandLine(const std::vector<std::string>& args, const Environ
 
     const FlagSpec* spec = command ? FindFlag(command->flags, name) : nullptr;
     const bool global = spec == nullptr;
-    if (global) spec = FindFlag(kGlobalFlags, name);
+    if (global) spec = FindFlag(GlobalFlags(), name);
     if (!spec) {
       result.error = "unknown flag " + name + (command ? " for " + inv.command : "");
+      if (command && command->group) {
+        result.error +=
+            " (a subcommand's flags come after it: " + inv.command + " SUBCOMMAND " + name + ")";
+      }
       return result;
     }
-    if (spec->takes_value) {
+    if (spec->takes_value()) {
       if (!value) {
         if (i + 1 == args.size()) {
           result.error = "flag " + name + " needs a value";
@@ -420,16 +659,20 @@ ParseResult ParseCommandLine(const std::vector<std::string>& args, const Environ
   if (inv.global.help) {
     // `hermesctl apply --help` is `hermesctl help apply`: nothing else is required.
     inv.args = HelpArgs{inv.command == "help" ? "" : inv.command};
-    if (inv.command == "help" && !positionals.empty() && FindCommand(positionals[0])) {
-      inv.args = HelpArgs{positionals[0]};
-    }
+    const std::string topic = HelpTopic(positionals);
+    if (inv.command == "help" && FindCommand(topic)) inv.args = HelpArgs{topic};
     return result;
   }
   if (!command) {
     if (!inv.global.version) result.error = "missing command";
     return result;
   }
-  BuiltArgs built = BuildArgs(inv.command, CommandInput{command_flags, positionals, env});
+  if (command->group) {
+    result.error = inv.command + " needs a subcommand: " + JoinedOr(Subcommands(command->name));
+    return result;
+  }
+  BuiltArgs built =
+      BuildArgs(inv.command, CommandInput{inv.command, command_flags, positionals, env});
   inv.args = std::move(built.args);
   result.error = std::move(built.error);
   return result;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,7 +13,7 @@
 
 namespace hermes::ctl {
 
-enum class OutputFormat { kTable, kJson };
+enum class OutputFormat { kTable, kJson, kYaml };
 
 // The environment variables hermesctl reads, captured once (tests pass their own).
 struct Environment {
@@ -33,11 +34,20 @@ struct GlobalOptions {
   bool version = false;
 };
 
+// --watch [--interval D] of status, proxies and rollout status.
+struct WatchArgs {
+  bool watch = false;
+  std::chrono::milliseconds interval = std::chrono::seconds(2);
+};
+
 struct ApplyArgs {
   std::string file;  // "-" = standard input
   std::string message;
   std::string author;
   bool dry_run = false;
+  bool stage = false;       // store only; `rollout start` sends it to proxies
+  uint64_t if_version = 0;  // non-zero: refused unless the newest stored version is this one
+  bool force = false;       // abort a rollout in progress first
 };
 
 struct GetConfigArgs {
@@ -56,12 +66,52 @@ struct DiffArgs {
 struct RollbackArgs {
   uint64_t version = 0;  // 0 = the version before the current one
   std::string author;
+  bool force = false;  // abort a rollout in progress first
 };
 
-struct ProxiesArgs {};
+struct ProxiesArgs {
+  WatchArgs watch;
+};
 
 struct StatusArgs {
   bool exit_status = false;  // exit 3 when degraded, 4 when unhealthy (or unknown)
+  WatchArgs watch;
+};
+
+// The most steps a rollout takes (`--steps`).
+inline constexpr size_t kMaxRolloutSteps = 20;
+
+struct RolloutStartArgs {
+  uint64_t version = 0;
+  std::map<std::string, std::string> selector;  // label = value; empty: every proxy
+  std::vector<double> steps_percent;            // empty: the control plane's 10, 50, 100
+  std::chrono::milliseconds interval{0};        // 0: the control plane's 30s
+  std::optional<double> max_error_rate;         // 0..1; nullopt: the control plane's 1%
+  bool auto_promote = false;
+  std::string author;
+};
+
+enum class RolloutAction { kPromote, kPause, kResume, kAbort };
+
+struct RolloutActionArgs {
+  RolloutAction action = RolloutAction::kPromote;
+  std::string reason;  // pause and abort
+  std::string author;
+};
+
+struct RolloutStatusArgs {
+  uint64_t id = 0;  // 0: the rollout in progress, else the last one
+  WatchArgs watch;
+};
+
+struct RolloutListArgs {
+  uint32_t limit = 0;  // 0 = the control plane's default (20)
+};
+
+struct DrainArgs {
+  std::string node;
+  bool wait = false;  // until DRAINED, the timeout, or the node disconnects
+  std::chrono::milliseconds wait_timeout = std::chrono::minutes(5);
 };
 
 // The longest --window: the control plane keeps an hour of pushed stats.
@@ -87,18 +137,24 @@ struct HealthEventsArgs {
   uint32_t limit = 0;   // 0 = the control plane's default (50)
 };
 
+struct CompletionArgs {
+  std::string shell;  // "bash"
+};
+
 struct HelpArgs {
-  std::string topic;  // a command name, or empty for the overview
+  std::string topic;  // a command name ("rollout start"), or empty for the overview
 };
 
 // No command: only global flags were given (--help, --version).
-using CommandArgs = std::variant<std::monostate, ApplyArgs, GetConfigArgs, HistoryArgs, DiffArgs,
-                                 RollbackArgs, ProxiesArgs, StatusArgs, BackendsArgs, StatsArgs,
-                                 CircuitsArgs, HealthEventsArgs, HelpArgs>;
+using CommandArgs =
+    std::variant<std::monostate, ApplyArgs, GetConfigArgs, HistoryArgs, DiffArgs, RollbackArgs,
+                 ProxiesArgs, StatusArgs, BackendsArgs, StatsArgs, CircuitsArgs, HealthEventsArgs,
+                 RolloutStartArgs, RolloutActionArgs, RolloutStatusArgs, RolloutListArgs, DrainArgs,
+                 CompletionArgs, HelpArgs>;
 
 struct Invocation {
   GlobalOptions global;
-  std::string command;  // "apply", "get", ... ; empty when none was given
+  std::string command;  // "apply", "rollout start", ... ; empty when none was given
   CommandArgs args;
 };
 
@@ -108,6 +164,9 @@ struct ParseResult {
 };
 
 ParseResult ParseCommandLine(const std::vector<std::string>& args, const Environment& env);
+
+// Whether the command waits between calls (--watch, drain --wait), so Ctrl-C ends the wait.
+bool Waits(const CommandArgs& args);
 
 // A version as written on the command line: "7" or "v7".
 std::optional<uint64_t> ParseVersionNumber(std::string_view text);
@@ -119,5 +178,28 @@ struct WindowResult {
   std::string error;
 };
 WindowResult ParseWindow(std::string_view text);
+
+// --steps: "10%,50%,100%" (the % is optional) as percentages, strictly increasing, each above 0
+// and at most 100, the last 100, at most kMaxRolloutSteps; or the usage error.
+struct StepsResult {
+  std::vector<double> percent;
+  std::string error;
+};
+StepsResult ParseSteps(std::string_view text);
+
+// --selector: "zone=b,group=edge"; or the usage error.
+struct SelectorResult {
+  std::map<std::string, std::string> labels;
+  std::string error;
+};
+SelectorResult ParseSelector(std::string_view text);
+
+// --max-error-rate: a percentage "1%" or "0.5%" from 0% to 100%, as a fraction 0..1; or the
+// usage error.
+struct RateResult {
+  double fraction = 0;
+  std::string error;
+};
+RateResult ParseErrorRate(std::string_view text);
 
 }  // namespace hermes::ctl

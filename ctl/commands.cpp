@@ -2,12 +2,16 @@
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 
+#include "ctl/completion.h"
+#include "ctl/drain_wait.h"
 #include "ctl/render.h"
 #include "ctl/rpc_error.h"
 #include "ctl/usage.h"
@@ -40,19 +44,58 @@ FileText ReadFile(const std::string& path, std::string_view what) {
   return result;
 }
 
-void PrepareContext(grpc::ClientContext& context, const Session& session) {
+// One call of `method` with the session's deadline and token.
+template <typename Request, typename Response>
+grpc::Status Call(grpc::Status (AdminStub::*method)(grpc::ClientContext*, const Request&,
+                                                    Response*),
+                  AdminStub& stub, const Session& session, const Request& request,
+                  Response& response) {
+  grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + session.global.timeout);
   if (!session.token.empty()) context.AddMetadata("authorization", "Bearer " + session.token);
+  return (stub.*method)(&context, request, &response);
 }
 
 // `command` names what the control plane lacks when it does not know the call.
-int Fail(const grpc::Status& status, const Session& session, std::string_view command,
-         std::ostream& err) {
-  const Failure f =
-      DescribeRpcError(status, CallTarget{session.global.server, !session.token.empty(),
-                                          session.global.timeout, std::string(command)});
+CallTarget Target(const Session& session, std::string_view command) {
+  return CallTarget{session.global.server, !session.token.empty(), session.global.timeout,
+                    std::string(command)};
+}
+
+int Fail(const grpc::Status& status, const CallTarget& target, std::ostream& err) {
+  const Failure f = DescribeRpcError(status, target);
   err << f.message << "\n";
   return f.exit_code;
+}
+
+int Fail(const grpc::Status& status, const Session& session, std::string_view command,
+         std::ostream& err) {
+  return Fail(status, Target(session, command), err);
+}
+
+Round FailedRound(const grpc::Status& status, const CallTarget& target) {
+  Round r;
+  r.failed = true;
+  r.transient = IsTransient(status);
+  r.error = DescribeRpcError(status, target).message;
+  return r;
+}
+
+TimePoint Now(const Session& session) { return session.clock.Now(); }
+
+WatchSettings Watching(const Session& session, const WatchArgs& watch, std::string command) {
+  return WatchSettings{watch.interval, session.global.output == OutputFormat::kTable,
+                       session.terminal, std::move(command)};
+}
+
+// A failed apply or rollback during a rollout: --force would have aborted it first.
+constexpr std::string_view kForceHint = "add --force to abort the rollout first";
+
+// The control plane's refusals of promote, pause, resume and abort say what to do themselves.
+CallTarget RolloutTarget(const Session& session, std::string_view command) {
+  CallTarget target = Target(session, command);
+  target.not_found_hint = "start one with: hermesctl rollout start VERSION";
+  return target;
 }
 
 }  // namespace
@@ -82,11 +125,14 @@ int RunApply(const ApplyArgs& args, const Session& session, AdminStub& stub, std
   request.set_author(args.author);
   request.set_message(args.message);
   request.set_dry_run(args.dry_run);
+  request.set_stage(args.stage);
+  request.set_if_version(args.if_version);
+  request.set_force(args.force);
   v1::ApplyConfigResponse response;
-  grpc::ClientContext context;
-  PrepareContext(context, session);
-  if (auto status = stub.ApplyConfig(&context, request, &response); !status.ok()) {
-    return Fail(status, session, "apply", err);
+  if (auto status = Call(&AdminStub::ApplyConfig, stub, session, request, response); !status.ok()) {
+    CallTarget target = Target(session, "apply");
+    if (!args.force && !args.stage) target.in_progress_hint = kForceHint;
+    return Fail(status, target, err);
   }
   const Rendered r = RenderApply(response, args, session.global.output);
   out << r.out;
@@ -99,12 +145,10 @@ int RunGetConfig(const GetConfigArgs& args, const Session& session, AdminStub& s
   v1::GetConfigRequest request;
   request.set_version(args.version);
   v1::GetConfigResponse response;
-  grpc::ClientContext context;
-  PrepareContext(context, session);
-  if (auto status = stub.GetConfig(&context, request, &response); !status.ok()) {
+  if (auto status = Call(&AdminStub::GetConfig, stub, session, request, response); !status.ok()) {
     return Fail(status, session, "get config", err);
   }
-  out << RenderConfig(response, session.global.output, session.clock.Now());
+  out << RenderConfig(response, session.global.output, Now(session));
   return 0;
 }
 
@@ -113,12 +157,11 @@ int RunHistory(const HistoryArgs& args, const Session& session, AdminStub& stub,
   v1::ListVersionsRequest request;
   request.set_limit(args.limit);
   v1::ListVersionsResponse response;
-  grpc::ClientContext context;
-  PrepareContext(context, session);
-  if (auto status = stub.ListVersions(&context, request, &response); !status.ok()) {
+  if (auto status = Call(&AdminStub::ListVersions, stub, session, request, response);
+      !status.ok()) {
     return Fail(status, session, "history", err);
   }
-  out << RenderHistory(response, session.global.output, session.clock.Now());
+  out << RenderHistory(response, session.global.output, Now(session));
   return 0;
 }
 
@@ -128,9 +171,8 @@ int RunDiff(const DiffArgs& args, const Session& session, AdminStub& stub, std::
   request.set_from(args.from);
   request.set_to(args.to);
   v1::DiffVersionsResponse response;
-  grpc::ClientContext context;
-  PrepareContext(context, session);
-  if (auto status = stub.DiffVersions(&context, request, &response); !status.ok()) {
+  if (auto status = Call(&AdminStub::DiffVersions, stub, session, request, response);
+      !status.ok()) {
     return Fail(status, session, "diff", err);
   }
   out << RenderDiff(response, args, session.global.output);
@@ -142,38 +184,215 @@ int RunRollback(const RollbackArgs& args, const Session& session, AdminStub& stu
   v1::RollbackRequest request;
   request.set_version(args.version);
   request.set_author(args.author);
+  request.set_force(args.force);
   v1::RollbackResponse response;
-  grpc::ClientContext context;
-  PrepareContext(context, session);
-  if (auto status = stub.Rollback(&context, request, &response); !status.ok()) {
-    return Fail(status, session, "rollback", err);
+  if (auto status = Call(&AdminStub::Rollback, stub, session, request, response); !status.ok()) {
+    CallTarget target = Target(session, "rollback");
+    if (!args.force) target.in_progress_hint = kForceHint;
+    return Fail(status, target, err);
   }
   out << RenderRollback(response, args, session.global.output);
   return 0;
 }
 
-int RunProxies(const Session& session, AdminStub& stub, std::ostream& out, std::ostream& err) {
-  v1::ListProxiesResponse response;
-  grpc::ClientContext context;
-  PrepareContext(context, session);
-  if (auto status = stub.ListProxies(&context, v1::ListProxiesRequest(), &response); !status.ok()) {
-    return Fail(status, session, "proxies", err);
+int RunRolloutStart(const RolloutStartArgs& args, const Session& session, AdminStub& stub,
+                    std::ostream& out, std::ostream& err) {
+  v1::StartRolloutRequest request;
+  request.set_version(args.version);
+  for (const auto& [label, value] : args.selector) (*request.mutable_selector())[label] = value;
+  for (double percent : args.steps_percent) request.add_steps_percent(percent);
+  request.set_interval_ms(args.interval.count());
+  if (args.max_error_rate) {
+    request.set_max_error_rate(*args.max_error_rate);
+    request.set_set_max_error_rate(true);
   }
-  out << RenderProxies(response, session.global.output, session.clock.Now());
+  request.set_auto_promote(args.auto_promote);
+  request.set_author(args.author);
+  v1::RolloutResponse response;
+  if (auto status = Call(&AdminStub::StartRollout, stub, session, request, response);
+      !status.ok()) {
+    CallTarget target = Target(session, "rollout start");
+    target.not_found_hint = "hermesctl history lists the stored versions";
+    target.in_progress_hint = "see it with: hermesctl rollout status";
+    return Fail(status, target, err);
+  }
+  out << RenderRolloutStarted(response.rollout(), session.global.output);
   return 0;
+}
+
+int RunRolloutAction(const RolloutActionArgs& args, const Session& session, AdminStub& stub,
+                     std::ostream& out, std::ostream& err) {
+  using Method = grpc::Status (AdminStub::*)(grpc::ClientContext*, const v1::RolloutActionRequest&,
+                                             v1::RolloutResponse*);
+  Method method = &AdminStub::PromoteRollout;
+  std::string command = "rollout promote";
+  switch (args.action) {
+    case RolloutAction::kPromote:
+      break;
+    case RolloutAction::kPause:
+      method = &AdminStub::PauseRollout;
+      command = "rollout pause";
+      break;
+    case RolloutAction::kResume:
+      method = &AdminStub::ResumeRollout;
+      command = "rollout resume";
+      break;
+    case RolloutAction::kAbort:
+      method = &AdminStub::AbortRollout;
+      command = "rollout abort";
+      break;
+  }
+  v1::RolloutActionRequest request;
+  request.set_author(args.author);
+  request.set_reason(args.reason);
+  v1::RolloutResponse response;
+  if (auto status = Call(method, stub, session, request, response); !status.ok()) {
+    return Fail(status, RolloutTarget(session, command), err);
+  }
+  out << RenderRolloutAction(response.rollout(), args.action, session.global.output);
+  return 0;
+}
+
+int RunRolloutStatus(const RolloutStatusArgs& args, const Session& session, AdminStub& stub,
+                     std::ostream& out, std::ostream& err) {
+  CallTarget target = Target(session, "rollout status");
+  target.not_found_hint = args.id != 0 ? "hermesctl rollout list shows the rollouts on record"
+                                       : "start one with: hermesctl rollout start VERSION";
+  const OutputFormat format = session.global.output;
+  v1::GetRolloutRequest request;
+  request.set_id(args.id);
+  if (!args.watch.watch) {
+    v1::RolloutResponse response;
+    if (auto status = Call(&AdminStub::GetRollout, stub, session, request, response);
+        !status.ok()) {
+      return Fail(status, target, err);
+    }
+    out << RenderRolloutStatus(response.rollout(), format, Now(session));
+    return 0;
+  }
+  const auto round = [&] {
+    v1::RolloutResponse response;
+    if (auto status = Call(&AdminStub::GetRollout, stub, session, request, response);
+        !status.ok()) {
+      return FailedRound(status, target);
+    }
+    const v1::Rollout& rollout = response.rollout();
+    // Follow the rollout first shown, even when another one starts after it ends.
+    if (request.id() == 0) request.set_id(rollout.id());
+    Round r;
+    r.frame = format == OutputFormat::kTable
+                  ? RenderRolloutStatus(rollout, format, Now(session))
+                  : WatchedDocument(RolloutStatusDocument(rollout), format);
+    if (const auto end = RolloutEnded(rollout, format)) {
+      r.end = end->exit_code;
+      r.end_out = end->out;
+      r.end_err = end->err;
+    }
+    return r;
+  };
+  return Watch(Watching(session, args.watch, "rollout status"), round, session.waiter,
+               session.clock, out, err);
+}
+
+int RunRolloutList(const RolloutListArgs& args, const Session& session, AdminStub& stub,
+                   std::ostream& out, std::ostream& err) {
+  v1::ListRolloutsRequest request;
+  request.set_limit(args.limit);
+  v1::ListRolloutsResponse response;
+  if (auto status = Call(&AdminStub::ListRollouts, stub, session, request, response);
+      !status.ok()) {
+    return Fail(status, session, "rollout list", err);
+  }
+  out << RenderRolloutList(response, session.global.output, Now(session));
+  return 0;
+}
+
+int RunProxies(const ProxiesArgs& args, const Session& session, AdminStub& stub, std::ostream& out,
+               std::ostream& err) {
+  const OutputFormat format = session.global.output;
+  if (!args.watch.watch) {
+    v1::ListProxiesResponse response;
+    if (auto status =
+            Call(&AdminStub::ListProxies, stub, session, v1::ListProxiesRequest(), response);
+        !status.ok()) {
+      return Fail(status, session, "proxies", err);
+    }
+    out << RenderProxies(response, format, Now(session));
+    return 0;
+  }
+  const auto round = [&] {
+    v1::ListProxiesResponse response;
+    if (auto status =
+            Call(&AdminStub::ListProxies, stub, session, v1::ListProxiesRequest(), response);
+        !status.ok()) {
+      return FailedRound(status, Target(session, "proxies"));
+    }
+    Round r;
+    r.frame = format == OutputFormat::kTable ? RenderProxies(response, format, Now(session))
+                                             : WatchedDocument(ProxiesDocument(response), format);
+    return r;
+  };
+  return Watch(Watching(session, args.watch, "proxies"), round, session.waiter, session.clock, out,
+               err);
+}
+
+int RunDrain(const DrainArgs& args, const Session& session, AdminStub& stub, std::ostream& out,
+             std::ostream& err) {
+  v1::DrainProxyRequest request;
+  request.set_node(args.node);
+  v1::DrainProxyResponse response;
+  if (auto status = Call(&AdminStub::DrainProxy, stub, session, request, response); !status.ok()) {
+    CallTarget target = Target(session, "drain");
+    target.not_found_hint = "hermesctl proxies lists the proxies and whether they are connected";
+    return Fail(status, target, err);
+  }
+  v1::Proxy proxy = response.proxy();
+  if (proxy.node().id().empty()) proxy.mutable_node()->set_id(args.node);
+  if (!args.wait) {
+    out << RenderDrain(proxy, session.global.output);
+    return 0;
+  }
+  const ListProxiesCall list = [&]() -> std::optional<v1::ListProxiesResponse> {
+    v1::ListProxiesResponse answer;
+    if (auto status =
+            Call(&AdminStub::ListProxies, stub, session, v1::ListProxiesRequest(), answer);
+        !status.ok()) {
+      Fail(status, session, "drain", err);
+      return std::nullopt;
+    }
+    return answer;
+  };
+  return WaitForDrain(DrainWait{args.node, args.wait_timeout, session.global.output}, proxy, list,
+                      session.waiter, session.clock, out, err);
 }
 
 int RunStatus(const StatusArgs& args, const Session& session, AdminStub& stub, std::ostream& out,
               std::ostream& err) {
-  v1::GetStatusResponse response;
-  grpc::ClientContext context;
-  PrepareContext(context, session);
-  if (auto status = stub.GetStatus(&context, v1::GetStatusRequest(), &response); !status.ok()) {
-    return Fail(status, session, "status", err);
+  const OutputFormat format = session.global.output;
+  if (!args.watch.watch) {
+    v1::GetStatusResponse response;
+    if (auto status = Call(&AdminStub::GetStatus, stub, session, v1::GetStatusRequest(), response);
+        !status.ok()) {
+      return Fail(status, session, "status", err);
+    }
+    const Rendered r = RenderStatus(response, args, format, Now(session));
+    out << r.out;
+    return r.exit_code;
   }
-  const Rendered r = RenderStatus(response, args, session.global.output, session.clock.Now());
-  out << r.out;
-  return r.exit_code;
+  const auto round = [&] {
+    v1::GetStatusResponse response;
+    if (auto status = Call(&AdminStub::GetStatus, stub, session, v1::GetStatusRequest(), response);
+        !status.ok()) {
+      return FailedRound(status, Target(session, "status"));
+    }
+    Round r;
+    r.frame = format == OutputFormat::kTable
+                  ? RenderStatus(response, args, format, Now(session)).out
+                  : WatchedDocument(StatusDocument(response, Now(session)), format);
+    return r;
+  };
+  return Watch(Watching(session, args.watch, "status"), round, session.waiter, session.clock, out,
+               err);
 }
 
 int RunBackends(const BackendsArgs& args, const Session& session, AdminStub& stub,
@@ -182,12 +401,11 @@ int RunBackends(const BackendsArgs& args, const Session& session, AdminStub& stu
   request.set_cluster(args.cluster);
   request.set_window_seconds(args.window_seconds);
   v1::ListBackendsResponse response;
-  grpc::ClientContext context;
-  PrepareContext(context, session);
-  if (auto status = stub.ListBackends(&context, request, &response); !status.ok()) {
+  if (auto status = Call(&AdminStub::ListBackends, stub, session, request, response);
+      !status.ok()) {
     return Fail(status, session, "backends", err);
   }
-  out << RenderBackends(response, args, session.global.output, session.clock.Now());
+  out << RenderBackends(response, args, session.global.output, Now(session));
   return 0;
 }
 
@@ -198,9 +416,7 @@ int RunStats(const StatsArgs& args, const Session& session, AdminStub& stub, std
   request.set_cluster(args.cluster);
   request.set_window_seconds(args.window_seconds);
   v1::GetStatsResponse response;
-  grpc::ClientContext context;
-  PrepareContext(context, session);
-  if (auto status = stub.GetStats(&context, request, &response); !status.ok()) {
+  if (auto status = Call(&AdminStub::GetStats, stub, session, request, response); !status.ok()) {
     return Fail(status, session, "stats", err);
   }
   out << RenderStats(response, args, session.global.output);
@@ -212,9 +428,8 @@ int RunCircuits(const CircuitsArgs& args, const Session& session, AdminStub& stu
   v1::ListCircuitsRequest request;
   request.set_cluster(args.cluster);
   v1::ListCircuitsResponse response;
-  grpc::ClientContext context;
-  PrepareContext(context, session);
-  if (auto status = stub.ListCircuits(&context, request, &response); !status.ok()) {
+  if (auto status = Call(&AdminStub::ListCircuits, stub, session, request, response);
+      !status.ok()) {
     return Fail(status, session, "circuits", err);
   }
   out << RenderCircuits(response, args, session.global.output);
@@ -227,22 +442,26 @@ int RunHealthEvents(const HealthEventsArgs& args, const Session& session, AdminS
   request.set_cluster(args.cluster);
   request.set_limit(args.limit);
   v1::ListHealthEventsResponse response;
-  grpc::ClientContext context;
-  PrepareContext(context, session);
-  if (auto status = stub.ListHealthEvents(&context, request, &response); !status.ok()) {
+  if (auto status = Call(&AdminStub::ListHealthEvents, stub, session, request, response);
+      !status.ok()) {
     return Fail(status, session, "health-events", err);
   }
-  out << RenderHealthEvents(response, args, session.global.output, session.clock.Now());
+  out << RenderHealthEvents(response, args, session.global.output, Now(session));
   return 0;
 }
 
 int Dispatch(const Invocation& invocation, std::ostream& out, std::ostream& err) {
   const GlobalOptions& global = invocation.global;
-  if (const auto* help = std::get_if<HelpArgs>(&invocation.args)) {
+  const CommandArgs& args = invocation.args;
+  if (const auto* help = std::get_if<HelpArgs>(&args)) {
     out << HelpText(help->topic);
     return 0;
   }
-  if (global.version || std::holds_alternative<std::monostate>(invocation.args)) {
+  if (std::holds_alternative<CompletionArgs>(args)) {
+    out << BashCompletion();
+    return 0;
+  }
+  if (global.version || std::holds_alternative<std::monostate>(args)) {
     out << VersionText();
     return 0;
   }
@@ -256,39 +475,54 @@ int Dispatch(const Invocation& invocation, std::ostream& out, std::ostream& err)
   const auto channel = grpc::CreateChannel(global.server, grpc::InsecureChannelCredentials());
   const auto stub = v1::AdminService::NewStub(channel);
   const SystemClock clock;
-  const Session session{global, token.value, clock};
+  SleepingWaiter waiter;
+  // Ctrl-C ends a watch (exit 0) or a drain --wait (exit 1) instead of killing hermesctl.
+  std::optional<CatchInterrupt> catch_interrupt;
+  if (Waits(args)) catch_interrupt.emplace();
+  const Session session{global, token.value, clock, waiter, ::isatty(STDOUT_FILENO) == 1};
 
-  if (const auto* a = std::get_if<ApplyArgs>(&invocation.args)) {
-    return RunApply(*a, session, *stub, out, err);
-  }
-  if (const auto* a = std::get_if<GetConfigArgs>(&invocation.args)) {
+  if (const auto* a = std::get_if<ApplyArgs>(&args)) return RunApply(*a, session, *stub, out, err);
+  if (const auto* a = std::get_if<GetConfigArgs>(&args)) {
     return RunGetConfig(*a, session, *stub, out, err);
   }
-  if (const auto* a = std::get_if<HistoryArgs>(&invocation.args)) {
+  if (const auto* a = std::get_if<HistoryArgs>(&args)) {
     return RunHistory(*a, session, *stub, out, err);
   }
-  if (const auto* a = std::get_if<DiffArgs>(&invocation.args)) {
-    return RunDiff(*a, session, *stub, out, err);
-  }
-  if (const auto* a = std::get_if<RollbackArgs>(&invocation.args)) {
+  if (const auto* a = std::get_if<DiffArgs>(&args)) return RunDiff(*a, session, *stub, out, err);
+  if (const auto* a = std::get_if<RollbackArgs>(&args)) {
     return RunRollback(*a, session, *stub, out, err);
   }
-  if (const auto* a = std::get_if<StatusArgs>(&invocation.args)) {
+  if (const auto* a = std::get_if<RolloutStartArgs>(&args)) {
+    return RunRolloutStart(*a, session, *stub, out, err);
+  }
+  if (const auto* a = std::get_if<RolloutActionArgs>(&args)) {
+    return RunRolloutAction(*a, session, *stub, out, err);
+  }
+  if (const auto* a = std::get_if<RolloutStatusArgs>(&args)) {
+    return RunRolloutStatus(*a, session, *stub, out, err);
+  }
+  if (const auto* a = std::get_if<RolloutListArgs>(&args)) {
+    return RunRolloutList(*a, session, *stub, out, err);
+  }
+  if (const auto* a = std::get_if<ProxiesArgs>(&args)) {
+    return RunProxies(*a, session, *stub, out, err);
+  }
+  if (const auto* a = std::get_if<DrainArgs>(&args)) return RunDrain(*a, session, *stub, out, err);
+  if (const auto* a = std::get_if<StatusArgs>(&args)) {
     return RunStatus(*a, session, *stub, out, err);
   }
-  if (const auto* a = std::get_if<BackendsArgs>(&invocation.args)) {
+  if (const auto* a = std::get_if<BackendsArgs>(&args)) {
     return RunBackends(*a, session, *stub, out, err);
   }
-  if (const auto* a = std::get_if<StatsArgs>(&invocation.args)) {
-    return RunStats(*a, session, *stub, out, err);
-  }
-  if (const auto* a = std::get_if<CircuitsArgs>(&invocation.args)) {
+  if (const auto* a = std::get_if<StatsArgs>(&args)) return RunStats(*a, session, *stub, out, err);
+  if (const auto* a = std::get_if<CircuitsArgs>(&args)) {
     return RunCircuits(*a, session, *stub, out, err);
   }
-  if (const auto* a = std::get_if<HealthEventsArgs>(&invocation.args)) {
+  if (const auto* a = std::get_if<HealthEventsArgs>(&args)) {
     return RunHealthEvents(*a, session, *stub, out, err);
   }
-  return RunProxies(session, *stub, out, err);
+  err << "hermesctl: nothing to run\n";
+  return 2;
 }
 
 }  // namespace hermes::ctl

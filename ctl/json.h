@@ -1,5 +1,6 @@
 // A JSON document built by hand, so hermesctl's -o json shapes are ours (ctl/README.md) and do
-// not follow proto field renames. Object keys keep their insertion order.
+// not follow proto field renames. Object keys keep their insertion order. -o yaml writes the same
+// tree as YAML.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +38,12 @@ class Json {
 
   // Two-space indented text with a final newline.
   std::string Dump() const;
+  // The whole document on one line, with a final newline (--watch prints one document a line).
+  std::string DumpCompact() const;
+  // The same document as YAML 1.2 block style, two-space indented, with a final newline. Strings
+  // are plain when YAML reads them back as the same string, a literal block (`|`) when they span
+  // lines, else double-quoted with JSON's escapes (which YAML shares).
+  std::string DumpYaml() const;
 
  private:
   struct FixedNumber {
@@ -46,6 +53,11 @@ class Json {
   explicit Json(Array a) : value_(std::move(a)) {}
   explicit Json(Object o) : value_(std::move(o)) {}
   void DumpTo(std::string& out, int indent) const;
+  void DumpCompactTo(std::string& out) const;
+  bool IsScalarInYaml() const;
+  void DumpYamlScalar(std::string& out, int indent) const;
+  void DumpYamlMapping(std::string& out, int indent, bool on_dash_line) const;
+  void DumpYamlSequence(std::string& out, int indent, bool on_dash_line) const;
 
   std::variant<std::nullptr_t, bool, int64_t, uint64_t, FixedNumber, std::string, Array, Object>
       value_;

@@ -24,6 +24,14 @@ std::string FormatPercent(double fraction) {
   return FormatFixed(fraction * 100, 2) + "%";
 }
 
+std::string FormatStepPercent(double percent) {
+  if (!std::isfinite(percent)) return "-";
+  std::string text = FormatFixed(percent, 2);
+  text.erase(text.find_last_not_of('0') + 1);
+  if (text.back() == '.') text.pop_back();
+  return text + "%";
+}
+
 std::string FormatLatency(double ms) {
   if (!std::isfinite(ms)) return "-";
   if (std::fabs(ms) < 999.95) return FormatFixed(ms, 1) + "ms";

@@ -16,6 +16,10 @@ std::string FormatRate(double per_second);
 // A fraction 0..1 as a percentage with two decimals: 0.0417 -> "4.17%".
 std::string FormatPercent(double fraction);
 
+// A share already in percent, with at most two decimals and no trailing zeros: 10 -> "10%",
+// 12.5 -> "12.5%" (a rollout's steps). NaN and infinities are "-".
+std::string FormatStepPercent(double percent);
+
 // A latency in milliseconds: "0.4ms", "250.0ms", from one second on "1.25s".
 std::string FormatLatency(double ms);
 

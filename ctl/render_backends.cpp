@@ -78,7 +78,7 @@ std::vector<std::string> EndpointRow(const std::string& cluster, const v1::Backe
 
 std::string RenderBackends(const v1::ListBackendsResponse& response, const BackendsArgs& args,
                            OutputFormat format, TimePoint now) {
-  if (format == OutputFormat::kJson) {
+  if (format != OutputFormat::kTable) {
     Json clusters = Json::MakeArray();
     for (const auto& c : response.clusters()) {
       Json endpoints = Json::MakeArray();
@@ -91,7 +91,7 @@ std::string RenderBackends(const v1::ListBackendsResponse& response, const Backe
     }
     Json j = Json::MakeObject();
     j.Set("clusters", std::move(clusters));
-    return j.Dump();
+    return Document(j, format);
   }
 
   if (response.clusters().empty()) {
@@ -122,7 +122,7 @@ std::string RenderBackends(const v1::ListBackendsResponse& response, const Backe
 std::string RenderHealthEvents(const v1::ListHealthEventsResponse& response,
                                const HealthEventsArgs& args, OutputFormat format, TimePoint now) {
   const auto word = [](const v1::HealthEvent& e) { return e.healthy() ? "healthy" : "unhealthy"; };
-  if (format == OutputFormat::kJson) {
+  if (format != OutputFormat::kTable) {
     Json events = Json::MakeArray();
     for (const auto& e : response.events()) {
       Json je = Json::MakeObject();
@@ -135,7 +135,7 @@ std::string RenderHealthEvents(const v1::ListHealthEventsResponse& response,
     }
     Json j = Json::MakeObject();
     j.Set("events", std::move(events));
-    return j.Dump();
+    return Document(j, format);
   }
 
   if (response.events().empty()) {

@@ -57,7 +57,7 @@ std::string NotClosedText(const v1::EndpointCircuit& e) {
 
 std::string RenderCircuits(const v1::ListCircuitsResponse& response, const CircuitsArgs& args,
                            OutputFormat format) {
-  if (format == OutputFormat::kJson) {
+  if (format != OutputFormat::kTable) {
     Json endpoints = Json::MakeArray();
     for (const auto& e : response.endpoints()) {
       Json not_closed = Json::MakeArray();
@@ -79,7 +79,7 @@ std::string RenderCircuits(const v1::ListCircuitsResponse& response, const Circu
     }
     Json j = Json::MakeObject();
     j.Set("endpoints", std::move(endpoints));
-    return j.Dump();
+    return Document(j, format);
   }
 
   if (response.endpoints().empty()) {

@@ -17,10 +17,27 @@ std::string WithNewline(std::string text) {
 
 std::string ShortHash(const std::string& hash) { return hash.substr(0, 12); }
 
+// The line that says --force aborted a rollout before the change; "" when it did not.
+std::string AbortedFirst(uint64_t rollout) {
+  if (rollout == 0) return "";
+  return "aborted rollout #" + std::to_string(rollout) + " first (--force)\n";
+}
+
+std::string Staged(const v1::ApplyConfigResponse& response) {
+  const uint64_t id = response.version().id();
+  const std::string fleet = response.fleet_version() == 0
+                                ? "no proxy runs a stored version yet"
+                                : "the fleet stays on " + V(response.fleet_version());
+  return "staged: " + V(id) + " (" + fleet + "; roll it out with: hermesctl rollout start " +
+         std::to_string(id) + ")\n";
+}
+
 }  // namespace
 
+std::string VersionCell(uint64_t version) { return version == 0 ? "-" : V(version); }
+
 Json TimeJson(int64_t unix_ms) {
-  return unix_ms == 0 ? Json() : Json(FormatRfc3339Millis(unix_ms));
+  return unix_ms == 0 || !InRfc3339Range(unix_ms) ? Json() : Json(FormatRfc3339Millis(unix_ms));
 }
 
 Json VersionJson(const v1::ConfigVersion& version) {
@@ -48,12 +65,12 @@ Rendered RenderApply(const v1::ApplyConfigResponse& response, const ApplyArgs& a
   Rendered r;
   r.exit_code = refused ? 1 : 0;
 
-  if (format == OutputFormat::kJson) {
+  if (format != OutputFormat::kTable) {
     std::string_view result = "unchanged";
     if (refused) {
       result = "refused";
     } else if (response.created()) {
-      result = args.dry_run ? "would_apply" : "applied";
+      result = args.dry_run ? "would_apply" : response.staged() ? "staged" : "applied";
     }
     Json errors = Json::MakeArray();
     for (const auto& e : response.errors()) {
@@ -66,12 +83,15 @@ Rendered RenderApply(const v1::ApplyConfigResponse& response, const ApplyArgs& a
     Json j = Json::MakeObject();
     j.Set("result", Json(result))
         .Set("dry_run", Json(args.dry_run))
+        .Set("staged", Json(response.staged()))
         .Set("version", response.has_version() && response.version().id() != 0
                             ? VersionJson(response.version())
                             : Json())
+        .Set("fleet_version", Json(uint64_t{response.fleet_version()}))
+        .Set("aborted_rollout", Json(uint64_t{response.aborted_rollout()}))
         .Set("diff", Json(response.diff()))
         .Set("errors", std::move(errors));
-    r.out = j.Dump();
+    r.out = Document(j, format);
     return r;
   }
 
@@ -93,17 +113,22 @@ Rendered RenderApply(const v1::ApplyConfigResponse& response, const ApplyArgs& a
     }
     return r;
   }
-  r.out = (response.created() ? "applied: " : "unchanged: ") + V(response.version().id()) + "\n";
+  r.out = AbortedFirst(response.aborted_rollout());
+  if (response.created() && response.staged()) {
+    r.out += Staged(response);
+  } else {
+    r.out += (response.created() ? "applied: " : "unchanged: ") + V(response.version().id()) + "\n";
+  }
   return r;
 }
 
 std::string RenderConfig(const v1::GetConfigResponse& response, OutputFormat format,
                          TimePoint now) {
   const v1::ConfigVersion& v = response.version();
-  if (format == OutputFormat::kJson) {
+  if (format != OutputFormat::kTable) {
     Json j = Json::MakeObject();
     j.Set("version", VersionJson(v)).Set("yaml", Json(response.yaml()));
-    return j.Dump();
+    return Document(j, format);
   }
   std::string out = "# hermes config " + V(v.id());
   if (v.parent() != 0) out += " (parent " + V(v.parent()) + ")";
@@ -117,12 +142,12 @@ std::string RenderConfig(const v1::GetConfigResponse& response, OutputFormat for
 
 std::string RenderHistory(const v1::ListVersionsResponse& response, OutputFormat format,
                           TimePoint now) {
-  if (format == OutputFormat::kJson) {
+  if (format != OutputFormat::kTable) {
     Json versions = Json::MakeArray();
     for (const auto& v : response.versions()) versions.Push(VersionJson(v));
     Json j = Json::MakeObject();
     j.Set("versions", std::move(versions));
-    return j.Dump();
+    return Document(j, format);
   }
   if (response.versions().empty()) return "no config versions stored yet\n";
   Table t{{"ID", "PARENT", "AUTHOR", "CREATED", "AGE", "HASH", "MESSAGE"}, {}};
@@ -137,12 +162,12 @@ std::string RenderHistory(const v1::ListVersionsResponse& response, OutputFormat
 
 std::string RenderDiff(const v1::DiffVersionsResponse& response, const DiffArgs& args,
                        OutputFormat format) {
-  if (format == OutputFormat::kJson) {
+  if (format != OutputFormat::kTable) {
     Json j = Json::MakeObject();
     j.Set("from", Json(uint64_t{args.from}))
         .Set("to", Json(uint64_t{args.to}))
         .Set("diff", Json(response.diff()));
-    return j.Dump();
+    return Document(j, format);
   }
   if (response.diff().empty()) {
     return "no differences between " + V(args.from) + " and " + V(args.to) + "\n";
@@ -153,14 +178,16 @@ std::string RenderDiff(const v1::DiffVersionsResponse& response, const DiffArgs&
 std::string RenderRollback(const v1::RollbackResponse& response, const RollbackArgs& args,
                            OutputFormat format) {
   const v1::ConfigVersion& v = response.version();
-  if (format == OutputFormat::kJson) {
+  if (format != OutputFormat::kTable) {
     Json j = Json::MakeObject();
-    j.Set("version", VersionJson(v));
-    return j.Dump();
+    j.Set("version", VersionJson(v))
+        .Set("aborted_rollout", Json(uint64_t{response.aborted_rollout()}));
+    return Document(j, format);
   }
   const std::string content =
       args.version != 0 ? V(args.version) : "the version before " + V(v.parent());
-  return "rolled back: " + V(v.id()) + " is current, with the content of " + content + "\n";
+  return AbortedFirst(response.aborted_rollout()) + "rolled back: " + V(v.id()) +
+         " is current, with the content of " + content + "\n";
 }
 
 }  // namespace hermes::ctl

@@ -88,7 +88,7 @@ std::string Title(const v1::GetStatsResponse& response, const StatsArgs& args) {
 std::string RenderStats(const v1::GetStatsResponse& response, const StatsArgs& args,
                         OutputFormat format) {
   const bool windowed = response.window_seconds() > 0;
-  if (format == OutputFormat::kJson) {
+  if (format != OutputFormat::kTable) {
     const auto rows = [&](const auto& list) {
       Json a = Json::MakeArray();
       for (const auto& row : list) a.Push(RowJson(row, windowed));
@@ -102,7 +102,7 @@ std::string RenderStats(const v1::GetStatsResponse& response, const StatsArgs& a
         .Set("clusters", rows(response.clusters()))
         .Set("routes", rows(response.routes()))
         .Set("proxies", rows(response.proxies()));
-    return j.Dump();
+    return Document(j, format);
   }
 
   Table t{Headers(windowed), {}};

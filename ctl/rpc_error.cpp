@@ -49,7 +49,28 @@ std::string Detail(const grpc::Status& status) {
   return status.error_message().empty() ? "" : ": " + status.error_message();
 }
 
+// The control plane's own message, or the code when it sent none.
+std::string ServerMessage(const grpc::Status& status, const std::string& at) {
+  if (!status.error_message().empty()) return "hermesctl: " + status.error_message();
+  return "hermesctl: " + at + " answered " + CodeName(status.error_code());
+}
+
+// " (hint)", unless the control plane's own message already says what to do.
+std::string Hint(const grpc::Status& status, const std::string& hint) {
+  const std::string& message = status.error_message();
+  if (hint.empty() || message.find("hermesctl ") != std::string::npos ||
+      message.find("--force") != std::string::npos) {
+    return "";
+  }
+  return " (" + hint + ")";
+}
+
 }  // namespace
+
+bool IsTransient(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+}
 
 Failure DescribeRpcError(const grpc::Status& status, const CallTarget& target) {
   const std::string at = "the control plane at " + target.server;
@@ -79,13 +100,23 @@ Failure DescribeRpcError(const grpc::Status& status, const CallTarget& target) {
       }
       return {"hermesctl: " + at + " does not know this call (is it older than hermesctl?)" +
               Detail(status)};
-    case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::ABORTED:
+      // The control plane answers ABORTED to a check-and-set that lost (apply --if-version).
+      if (!status.error_message().empty()) {
+        return {"hermesctl: version conflict: " + status.error_message()};
+      }
+      return {"hermesctl: version conflict (" + at + " answered ABORTED)"};
     case grpc::StatusCode::FAILED_PRECONDITION:
+      if (status.error_message().find("in progress") == std::string::npos) {
+        return {ServerMessage(status, at)};
+      }
+      return {ServerMessage(status, at) + Hint(status, target.in_progress_hint)};
+    case grpc::StatusCode::NOT_FOUND:
+      return {ServerMessage(status, at) + Hint(status, target.not_found_hint)};
+    case grpc::StatusCode::INVALID_ARGUMENT:
     case grpc::StatusCode::ALREADY_EXISTS:
     case grpc::StatusCode::OUT_OF_RANGE:
-      if (!status.error_message().empty()) return {"hermesctl: " + status.error_message()};
-      return {"hermesctl: " + at + " answered " + CodeName(status.error_code())};
+      return {ServerMessage(status, at)};
     default:
       return {"hermesctl: " + at + " failed (" + CodeName(status.error_code()) + ")" +
               Detail(status)};

@@ -1,6 +1,9 @@
 #include "ctl/time_text.h"
 
 #include <cstdio>
+#include <limits>
+
+#include "hermes/common/duration.h"
 
 namespace hermes::ctl {
 namespace {
@@ -27,14 +30,36 @@ std::string Format(int64_t unix_ms, bool millis) {
 
 }  // namespace
 
-std::string FormatRfc3339(int64_t unix_ms) { return unix_ms == 0 ? "-" : Format(unix_ms, false); }
+bool InRfc3339Range(int64_t unix_ms) {
+  constexpr int64_t kYear0 = -62'167'219'200'000;          // 0000-01-01T00:00:00Z
+  constexpr int64_t kAfterYear9999 = 253'402'300'800'000;  // 10000-01-01T00:00:00Z
+  return unix_ms >= kYear0 && unix_ms < kAfterYear9999;
+}
 
-std::string FormatRfc3339Millis(int64_t unix_ms) { return Format(unix_ms, true); }
+std::string FormatRfc3339(int64_t unix_ms) {
+  return unix_ms == 0 || !InRfc3339Range(unix_ms) ? "-" : Format(unix_ms, false);
+}
+
+std::string FormatRfc3339Millis(int64_t unix_ms) {
+  return InRfc3339Range(unix_ms) ? Format(unix_ms, true) : "-";
+}
+
+uint64_t SecondsSince(int64_t unix_ms, system_clock::time_point now) {
+  const int64_t now_ms = duration_cast<milliseconds>(now.time_since_epoch()).count();
+  if (now_ms <= unix_ms) return 0;
+  // Two's complement: the unsigned difference is exact for any two int64 with now_ms > unix_ms.
+  return (static_cast<uint64_t>(now_ms) - static_cast<uint64_t>(unix_ms)) / 1000;
+}
+
+std::string FormatMillis(int64_t ms) {
+  constexpr int64_t kMaxMillis = std::numeric_limits<int64_t>::max() / 1'000'000;
+  if (ms > kMaxMillis || ms < -kMaxMillis) return std::to_string(ms) + "ms";
+  return FormatDuration(milliseconds(ms));
+}
 
 std::string FormatAge(int64_t unix_ms, system_clock::time_point now) {
   if (unix_ms == 0) return "-";
-  const int64_t now_ms = duration_cast<milliseconds>(now.time_since_epoch()).count();
-  const int64_t s = now_ms > unix_ms ? (now_ms - unix_ms) / 1000 : 0;
+  const uint64_t s = SecondsSince(unix_ms, now);
   if (s < 60) return std::to_string(s) + "s ago";
   if (s < 60 * 60) return std::to_string(s / 60) + "m ago";
   if (s < 48 * 60 * 60) return std::to_string(s / 3600) + "h ago";

@@ -1,4 +1,5 @@
-// hermesctl's help texts: the overview and one page per command, each with an example.
+// hermesctl's help texts: the overview and one page per command and subcommand, each with
+// examples.
 #pragma once
 
 #include <string>

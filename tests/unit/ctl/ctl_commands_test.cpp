@@ -48,8 +48,19 @@ class TempDir {
 // Port 1 on loopback: nothing listens there, so a call fails at once with UNAVAILABLE.
 constexpr const char* kClosedAddress = "127.0.0.1:1";
 
+// Counts the waits and ends each at once as Ctrl-C would, so no test here sleeps.
+class InterruptedAtOnce final : public Waiter {
+ public:
+  bool Wait(std::chrono::milliseconds) override {
+    ++waits;
+    return false;
+  }
+  int waits = 0;
+};
+
 struct Fixture {
   SystemClock clock;
+  InterruptedAtOnce waiter;
   GlobalOptions global;
   std::unique_ptr<v1::AdminService::Stub> stub = v1::AdminService::NewStub(
       grpc::CreateChannel(kClosedAddress, grpc::InsecureChannelCredentials()));
@@ -60,7 +71,7 @@ struct Fixture {
     global.server = kClosedAddress;
     global.timeout = 5s;
   }
-  Session MakeSession() const { return Session{global, "", clock}; }
+  Session MakeSession() { return Session{global, "", clock, waiter, false}; }
 };
 
 TEST(ReadConfigFileTest, ReadsTheWholeFile) {
@@ -120,7 +131,7 @@ TEST(RunApplyTest, MissingFileFailsBeforeAnyCall) {
 
 TEST(RunProxiesTest, UnreachableControlPlaneNamesTheAddressAndFails) {
   Fixture fx;
-  EXPECT_EQ(RunProxies(fx.MakeSession(), *fx.stub, fx.out, fx.err), 1);
+  EXPECT_EQ(RunProxies({}, fx.MakeSession(), *fx.stub, fx.out, fx.err), 1);
   EXPECT_THAT(fx.err.str(), StartsWith("hermesctl: cannot reach the control plane at 127.0.0.1:1"));
   EXPECT_THAT(fx.err.str(), HasSubstr("\nhint: pass --server HOST:PORT or set HERMES_SERVER\n"));
   EXPECT_EQ(fx.out.str(), "");
@@ -167,6 +178,63 @@ class ServerWithoutAdminService {
   std::unique_ptr<grpc::Server> server_;
 };
 
+// The rollout and drain commands against an unreachable control plane: exit 1, nothing on
+// stdout, and drain --wait does not start waiting.
+TEST(RolloutCommandsTest, UnreachableControlPlaneNamesTheAddressAndFails) {
+  const std::vector<std::function<int(Fixture&)>> runs = {
+      [](Fixture& fx) {
+        return RunRolloutStart(RolloutStartArgs{13}, fx.MakeSession(), *fx.stub, fx.out, fx.err);
+      },
+      [](Fixture& fx) {
+        return RunRolloutAction({RolloutAction::kAbort, "why", "ana"}, fx.MakeSession(), *fx.stub,
+                                fx.out, fx.err);
+      },
+      [](Fixture& fx) { return RunRolloutStatus({}, fx.MakeSession(), *fx.stub, fx.out, fx.err); },
+      [](Fixture& fx) { return RunRolloutList({}, fx.MakeSession(), *fx.stub, fx.out, fx.err); },
+      [](Fixture& fx) {
+        DrainArgs args;
+        args.node = "edge-1";
+        args.wait = true;
+        return RunDrain(args, fx.MakeSession(), *fx.stub, fx.out, fx.err);
+      },
+  };
+  for (size_t i = 0; i < runs.size(); ++i) {
+    Fixture fx;
+    EXPECT_EQ(runs[i](fx), 1) << i;
+    EXPECT_THAT(fx.err.str(),
+                StartsWith("hermesctl: cannot reach the control plane at 127.0.0.1:1"))
+        << i;
+    EXPECT_EQ(fx.out.str(), "") << i;
+    EXPECT_EQ(fx.waiter.waits, 0) << i;
+  }
+}
+
+// A watch whose first call fails ends at once: an operator who mistyped --server is not left
+// looking at a blank screen.
+TEST(WatchCommandsTest, FirstCallFailingEndsTheWatchWithExitOne) {
+  WatchArgs watch;
+  watch.watch = true;
+  const std::vector<std::function<int(Fixture&)>> runs = {
+      [&](Fixture& fx) {
+        return RunStatus(StatusArgs{false, watch}, fx.MakeSession(), *fx.stub, fx.out, fx.err);
+      },
+      [&](Fixture& fx) {
+        return RunProxies(ProxiesArgs{watch}, fx.MakeSession(), *fx.stub, fx.out, fx.err);
+      },
+      [&](Fixture& fx) {
+        return RunRolloutStatus(RolloutStatusArgs{0, watch}, fx.MakeSession(), *fx.stub, fx.out,
+                                fx.err);
+      },
+  };
+  for (size_t i = 0; i < runs.size(); ++i) {
+    Fixture fx;
+    EXPECT_EQ(runs[i](fx), 1) << i;
+    EXPECT_THAT(fx.err.str(), StartsWith("hermesctl: cannot reach the control plane")) << i;
+    EXPECT_EQ(fx.out.str(), "") << i;
+    EXPECT_EQ(fx.waiter.waits, 0) << i;
+  }
+}
+
 TEST(FleetCommandsTest, OlderControlPlaneNamesTheCommandAndSaysToUpgrade) {
   ServerWithoutAdminService old_control_plane;
   ASSERT_TRUE(old_control_plane.started());
@@ -191,6 +259,38 @@ TEST(FleetCommandsTest, OlderControlPlaneNamesTheCommandAndSaysToUpgrade) {
                               " does not support health-events; upgrade it\n");
 }
 
+TEST(RolloutCommandsTest, OlderControlPlaneNamesTheSubcommandAndSaysToUpgrade) {
+  ServerWithoutAdminService old_control_plane;
+  ASSERT_TRUE(old_control_plane.started());
+  Fixture fx;
+  fx.global.server = old_control_plane.address();
+  fx.stub = v1::AdminService::NewStub(
+      grpc::CreateChannel(fx.global.server, grpc::InsecureChannelCredentials()));
+  const std::string at = "hermesctl: the control plane at " + fx.global.server;
+
+  EXPECT_EQ(RunRolloutStart(RolloutStartArgs{13}, fx.MakeSession(), *fx.stub, fx.out, fx.err), 1);
+  EXPECT_EQ(fx.err.str(), at + " does not support rollout start; upgrade it\n");
+
+  fx.err.str("");
+  EXPECT_EQ(RunRolloutAction({RolloutAction::kPause, "", "ana"}, fx.MakeSession(), *fx.stub, fx.out,
+                             fx.err),
+            1);
+  EXPECT_EQ(fx.err.str(), at + " does not support rollout pause; upgrade it\n");
+
+  // Not a failure a watch waits out.
+  fx.err.str("");
+  WatchArgs watch;
+  watch.watch = true;
+  EXPECT_EQ(
+      RunRolloutStatus(RolloutStatusArgs{3, watch}, fx.MakeSession(), *fx.stub, fx.out, fx.err), 1);
+  EXPECT_EQ(fx.err.str(), at + " does not support rollout status; upgrade it\n");
+
+  fx.err.str("");
+  EXPECT_EQ(RunDrain(DrainArgs{"edge-1"}, fx.MakeSession(), *fx.stub, fx.out, fx.err), 1);
+  EXPECT_EQ(fx.err.str(), at + " does not support drain; upgrade it\n");
+  EXPECT_EQ(fx.out.str(), "");
+}
+
 TEST(DispatchTest, HelpNeedsNoServer) {
   Invocation inv;
   inv.command = "diff";
@@ -198,6 +298,25 @@ TEST(DispatchTest, HelpNeedsNoServer) {
   std::ostringstream out, err;
   EXPECT_EQ(Dispatch(inv, out, err), 0);
   EXPECT_THAT(out.str(), StartsWith("Usage: hermesctl diff V1 V2"));
+}
+
+TEST(DispatchTest, CompletionNeedsNoServer) {
+  Invocation inv;
+  inv.command = "completion";
+  inv.args = CompletionArgs{"bash"};
+  inv.global.server = kClosedAddress;
+  std::ostringstream out, err;
+  EXPECT_EQ(Dispatch(inv, out, err), 0);
+  EXPECT_THAT(out.str(), StartsWith("# bash completion for hermesctl"));
+  EXPECT_EQ(err.str(), "");
+}
+
+TEST(DispatchTest, HelpOfASubcommand) {
+  Invocation inv;
+  inv.args = HelpArgs{"rollout start"};
+  std::ostringstream out, err;
+  EXPECT_EQ(Dispatch(inv, out, err), 0);
+  EXPECT_THAT(out.str(), StartsWith("Usage: hermesctl rollout start VERSION"));
 }
 
 TEST(DispatchTest, UnreadableTokenFileFailsBeforeAnyCall) {

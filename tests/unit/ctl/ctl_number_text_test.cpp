@@ -51,5 +51,14 @@ TEST(NumberTextTest, LatencyInMillisecondsUpToASecondThenSeconds) {
   EXPECT_EQ(FormatLatency(kInf), "-");
 }
 
+TEST(NumberTextTest, StepPercentDropsTrailingZeros) {
+  EXPECT_EQ(FormatStepPercent(10), "10%");
+  EXPECT_EQ(FormatStepPercent(12.5), "12.5%");
+  EXPECT_EQ(FormatStepPercent(0.25), "0.25%");
+  EXPECT_EQ(FormatStepPercent(100), "100%");
+  EXPECT_EQ(FormatStepPercent(33.333), "33.33%");
+  EXPECT_EQ(FormatStepPercent(std::numeric_limits<double>::quiet_NaN()), "-");
+}
+
 }  // namespace
 }  // namespace hermes::ctl

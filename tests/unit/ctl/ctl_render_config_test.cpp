@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "ctl/render.h"
+#include "golden.h"
 
 namespace hermes::ctl {
 namespace {
@@ -99,6 +100,7 @@ TEST(RenderApplyTest, JsonOfAnAppliedConfig) {
   EXPECT_EQ(RenderApply(r, Apply(), OutputFormat::kJson).out, R"({
   "result": "applied",
   "dry_run": false,
+  "staged": false,
   "version": {
     "id": 7,
     "parent": 6,
@@ -107,6 +109,8 @@ TEST(RenderApplyTest, JsonOfAnAppliedConfig) {
     "message": "raise timeout",
     "created_at": "2024-05-01T12:00:00.000Z"
   },
+  "fleet_version": 0,
+  "aborted_rollout": 0,
   "diff": "+x\n",
   "errors": []
 }
@@ -120,7 +124,10 @@ TEST(RenderApplyTest, JsonOfARefusedConfigGoesToStdoutAndFails) {
   EXPECT_EQ(out.out, R"({
   "result": "refused",
   "dry_run": false,
+  "staged": false,
   "version": null,
+  "fleet_version": 0,
+  "aborted_rollout": 0,
   "diff": "",
   "errors": [
     {
@@ -144,11 +151,88 @@ TEST(RenderApplyTest, JsonResultOfADryRunThatWouldApply) {
   EXPECT_EQ(RenderApply(r, Apply(true), OutputFormat::kJson).out, R"({
   "result": "would_apply",
   "dry_run": true,
+  "staged": false,
   "version": null,
+  "fleet_version": 0,
+  "aborted_rollout": 0,
   "diff": "",
   "errors": []
 }
 )");
+}
+
+// apply --stage: stored, and the fleet stays where it is until a rollout moves it.
+v1::ApplyConfigResponse Staged() {
+  v1::ApplyConfigResponse r;
+  *r.mutable_version() = Version(13, 12, "new payments cluster");
+  r.set_created(true);
+  r.set_staged(true);
+  r.set_fleet_version(12);
+  r.set_diff("+  - name: payments\n");
+  return r;
+}
+
+ApplyArgs Stage() {
+  ApplyArgs a = Apply();
+  a.stage = true;
+  return a;
+}
+
+TEST(RenderApplyTest, StagedTextMatchesGolden) {
+  const Rendered out = RenderApply(Staged(), Stage(), OutputFormat::kTable);
+  EXPECT_EQ(out.out, Golden("apply-staged.txt"));
+  EXPECT_EQ(out.exit_code, 0);
+}
+
+TEST(RenderApplyTest, StagedJsonMatchesGolden) {
+  EXPECT_EQ(RenderApply(Staged(), Stage(), OutputFormat::kJson).out, Golden("apply-staged.json"));
+}
+
+TEST(RenderApplyTest, StagedBeforeAnyFleetVersionSaysNoProxyRunsOne) {
+  v1::ApplyConfigResponse r = Staged();
+  r.set_fleet_version(0);
+  EXPECT_EQ(RenderApply(r, Stage(), OutputFormat::kTable).out,
+            "staged: v13 (no proxy runs a stored version yet; roll it out with: hermesctl rollout "
+            "start 13)\n");
+}
+
+TEST(RenderApplyTest, StagedSameContentIsUnchanged) {
+  v1::ApplyConfigResponse r = Staged();
+  r.set_created(false);
+  EXPECT_EQ(RenderApply(r, Stage(), OutputFormat::kTable).out, "unchanged: v13\n");
+}
+
+TEST(RenderApplyTest, ForceSaysWhichRolloutItAbortedFirst) {
+  v1::ApplyConfigResponse r;
+  *r.mutable_version() = Version(14, 12, "");
+  r.set_created(true);
+  r.set_fleet_version(14);
+  r.set_aborted_rollout(4);
+  ApplyArgs args = Apply();
+  args.force = true;
+  EXPECT_EQ(RenderApply(r, args, OutputFormat::kTable).out,
+            "aborted rollout #4 first (--force)\n"
+            "applied: v14\n");
+}
+
+TEST(RenderApplyTest, YamlOfARefusedConfigQuotesWhatYamlWouldMisread) {
+  const Rendered out = RenderApply(Refused(), Apply(), OutputFormat::kYaml);
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_EQ(out.out,
+            "result: refused\n"
+            "dry_run: false\n"
+            "staged: false\n"
+            "version: null\n"
+            "fleet_version: 0\n"
+            "aborted_rollout: 0\n"
+            "diff: \"\"\n"
+            "errors:\n"
+            "  - location: fleet.yaml:12:5\n"
+            "    path: clusters[1].health_check.interval\n"
+            "    message: must be more than 0s\n"
+            "  - location: \"\"\n"
+            "    path: routes[0].cluster\n"
+            "    message: unknown cluster \"api\"\n");
 }
 
 TEST(RenderConfigTest, YamlAfterACommentHeader) {
@@ -274,6 +358,15 @@ TEST(RenderRollbackTest, ToThePreviousVersion) {
             "rolled back: v9 is current, with the content of the version before v8\n");
 }
 
+TEST(RenderRollbackTest, ForceSaysWhichRolloutItAbortedFirst) {
+  v1::RollbackResponse r;
+  *r.mutable_version() = Version(9, 8, "");
+  r.set_aborted_rollout(3);
+  EXPECT_EQ(RenderRollback(r, RollbackArgs{5, "ana", true}, OutputFormat::kTable),
+            "aborted rollout #3 first (--force)\n"
+            "rolled back: v9 is current, with the content of v5\n");
+}
+
 TEST(RenderRollbackTest, Json) {
   v1::RollbackResponse r;
   *r.mutable_version() = Version(9, 8, "rollback to v5");
@@ -285,7 +378,8 @@ TEST(RenderRollbackTest, Json) {
     "author": "ana",
     "message": "rollback to v5",
     "created_at": "2024-05-01T12:00:00.000Z"
-  }
+  },
+  "aborted_rollout": 0
 }
 )");
 }

@@ -97,5 +97,72 @@ TEST(RpcErrorTest, OtherCodesNameTheCodeAndMessage) {
   EXPECT_EQ(f.exit_code, 1);
 }
 
+TEST(RpcErrorTest, AbortedIsAVersionConflict) {
+  const Failure f = DescribeRpcError(
+      grpc::Status(grpc::StatusCode::ABORTED, "the newest stored version is v14, not v12"),
+      kTarget);
+  EXPECT_EQ(f.message, "hermesctl: version conflict: the newest stored version is v14, not v12");
+  EXPECT_EQ(f.exit_code, 1);
+}
+
+TEST(RpcErrorTest, AbortedWithoutMessageNamesTheCode) {
+  const Failure f = DescribeRpcError(grpc::Status(grpc::StatusCode::ABORTED, ""), kTarget);
+  EXPECT_EQ(f.message,
+            "hermesctl: version conflict (the control plane at cp.internal:9090 answered ABORTED)");
+}
+
+CallTarget WithHints() {
+  CallTarget target = kTarget;
+  target.in_progress_hint = "add --force to abort the rollout first";
+  target.not_found_hint = "start one with: hermesctl rollout start VERSION";
+  return target;
+}
+
+TEST(RpcErrorTest, RolloutInProgressAddsTheHint) {
+  const Failure f = DescribeRpcError(
+      grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "rollout 4 of v13 is in progress"),
+      WithHints());
+  EXPECT_EQ(f.message,
+            "hermesctl: rollout 4 of v13 is in progress (add --force to abort the rollout first)");
+  EXPECT_EQ(f.exit_code, 1);
+}
+
+TEST(RpcErrorTest, OtherFailedPreconditionsGetNoRolloutHint) {
+  const Failure f = DescribeRpcError(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                                  "there is no previous version to roll back to"),
+                                     WithHints());
+  EXPECT_EQ(f.message, "hermesctl: there is no previous version to roll back to");
+}
+
+TEST(RpcErrorTest, NoHintWhenTheControlPlaneAlreadySaysWhatToDo) {
+  const Failure in_progress = DescribeRpcError(
+      grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                   "rollout 4 of v13 is in progress (running): abort it first or use --force"),
+      WithHints());
+  EXPECT_EQ(in_progress.message,
+            "hermesctl: rollout 4 of v13 is in progress (running): abort it first or use --force");
+  const Failure not_found =
+      DescribeRpcError(grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                    "proxy edge-9 is not connected (hermesctl proxies lists them)"),
+                       WithHints());
+  EXPECT_EQ(not_found.message,
+            "hermesctl: proxy edge-9 is not connected (hermesctl proxies lists them)");
+}
+
+TEST(RpcErrorTest, NotFoundAddsTheHint) {
+  const Failure f = DescribeRpcError(
+      grpc::Status(grpc::StatusCode::NOT_FOUND, "no rollout has been started"), WithHints());
+  EXPECT_EQ(f.message,
+            "hermesctl: no rollout has been started (start one with: hermesctl rollout start "
+            "VERSION)");
+}
+
+TEST(RpcErrorTest, OnlyUnreachableOrSlowIsTransient) {
+  EXPECT_TRUE(IsTransient(grpc::Status(grpc::StatusCode::UNAVAILABLE, "")));
+  EXPECT_TRUE(IsTransient(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "")));
+  EXPECT_FALSE(IsTransient(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "")));
+  EXPECT_FALSE(IsTransient(grpc::Status(grpc::StatusCode::NOT_FOUND, "")));
+}
+
 }  // namespace
 }  // namespace hermes::ctl
