@@ -94,7 +94,11 @@ std::string GateBlock(const v1::Rollout& r, TimePoint now) {
     }
     return Line("gate", "not evaluated yet" + due);
   }
-  std::string verdict = g.passed() ? "passed" : "failed";
+  // Not passed while the rollout goes on: the gate waits (for the interval, for ACKs); only an
+  // ended rollout's gate has failed.
+  const bool ongoing = r.state() == v1::ROLLOUT_RUNNING || r.state() == v1::ROLLOUT_WAITING ||
+                       r.state() == v1::ROLLOUT_PAUSED;
+  std::string verdict = g.passed() ? "passed" : ongoing ? "not passed yet" : "failed";
   verdict +=
       " (evaluated " + FormatRfc3339(g.at_unix_ms()) + ", " + FormatAge(g.at_unix_ms(), now) + ")";
   if (!g.passed() && !g.failure().empty()) verdict += ": " + Truncate(g.failure(), 160);

@@ -279,6 +279,8 @@ void AdminService::FillProxies(v1::ListProxiesResponse& out) const {
       p.set_state(v1::DISCONNECTED);
     }
   }
+  std::sort(response->mutable_proxies()->begin(), response->mutable_proxies()->end(),
+            [](const v1::Proxy& a, const v1::Proxy& b) { return a.node().id() < b.node().id(); });
 }
 
 grpc::Status AdminService::GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest*,

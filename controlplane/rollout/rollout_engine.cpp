@@ -135,9 +135,7 @@ int64_t RolloutEngine::fleet_version() const {
 v1::Rollout RolloutEngine::active() const {
   std::lock_guard lock(mu_);
   if (!ActiveLocked()) return {};
-  v1::Rollout out = rollout_;
-  FillProxiesLocked(out);
-  return out;
+  return rollout_;
 }
 
 grpc::Status RolloutEngine::SaveLocked() {
@@ -289,7 +287,6 @@ grpc::Status RolloutEngine::Start(const v1::StartRolloutRequest& request, v1::Ro
   }
   PushLocked();
   *out = rollout_;
-  FillProxiesLocked(*out);
   return grpc::Status::OK;
 }
 
@@ -337,7 +334,6 @@ grpc::Status RolloutEngine::Promote(const std::string& author, v1::Rollout* out)
   }
   if (auto s = NextStepLocked("promoted by " + By(author)); !s.ok()) return s;
   *out = rollout_;
-  FillProxiesLocked(*out);
   return grpc::Status::OK;
 }
 
@@ -352,7 +348,6 @@ grpc::Status RolloutEngine::Pause(const std::string& author, const std::string& 
     PushLocked();
   }
   *out = rollout_;
-  FillProxiesLocked(*out);
   return grpc::Status::OK;
 }
 
@@ -373,7 +368,6 @@ grpc::Status RolloutEngine::Resume(const std::string& author, v1::Rollout* out) 
   if (auto s = SaveLocked(); !s.ok()) return s;
   PushLocked();
   *out = rollout_;
-  FillProxiesLocked(*out);
   return grpc::Status::OK;
 }
 
@@ -383,7 +377,6 @@ grpc::Status RolloutEngine::Abort(const std::string& author, const std::string& 
   if (!ActiveLocked()) return NoRollout();
   grpc::Status s = AbortLocked("aborted by " + By(author) + (reason.empty() ? "" : ": " + reason));
   *out = rollout_;
-  FillProxiesLocked(*out);
   return s;
 }
 

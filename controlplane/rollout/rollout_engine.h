@@ -61,6 +61,8 @@ class RolloutEngine {
   // FAILED_PRECONDITION when a rollout is in progress and `force` is not set (nothing changes).
   grpc::Status CheckDeployable(bool force) const;
 
+  // The actions answer the rollout without its proxies (a fleet of 10,000 would make every
+  // answer large); Get lists them.
   grpc::Status Start(const v1::StartRolloutRequest& request, v1::Rollout* out);
   grpc::Status Promote(const std::string& author, v1::Rollout* out);
   grpc::Status Pause(const std::string& author, const std::string& reason, v1::Rollout* out);
@@ -71,7 +73,7 @@ class RolloutEngine {
   grpc::Status List(std::size_t limit, std::vector<v1::Rollout>* out) const;
 
   int64_t fleet_version() const;
-  // The rollout in progress (id 0 when none), with its proxies.
+  // The rollout in progress (id 0 when none), without its proxies.
   v1::Rollout active() const;
 
  private:

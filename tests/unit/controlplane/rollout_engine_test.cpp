@@ -142,6 +142,8 @@ TEST_F(RolloutEngineTest, AStepOf20PercentMovesExactlyTheFirstCanary) {
   EXPECT_EQ(r.moved(0), Canary());
   EXPECT_EQ(r.previous_version(), static_cast<uint64_t>(v1_.id));
   EXPECT_EQ(r.step_target(), 1u);
+  EXPECT_EQ(r.proxies_size(), 0);  // the actions' answers leave them out; Get lists them
+  ASSERT_TRUE(engine_->Get(0, &r).ok());
   ASSERT_EQ(r.proxies_size(), 5);
   EXPECT_EQ(r.proxies(0).node(), Canary());
   EXPECT_EQ(r.proxies(0).target_version(), static_cast<uint64_t>(v2_.id));
@@ -328,6 +330,7 @@ TEST_F(RolloutEngineTest, ASelectorLimitsTheStepsToTheProxiesItPicks) {
   EXPECT_EQ(r.selected_proxies(), 2u);
   ASSERT_EQ(r.moved_size(), 1);
   EXPECT_EQ(r.moved(0).rfind("eu-", 0), 0u);
+  ASSERT_TRUE(engine_->Get(0, &r).ok());
   EXPECT_EQ(r.proxies_size(), 2);
 }
 

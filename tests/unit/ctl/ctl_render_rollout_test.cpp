@@ -144,6 +144,16 @@ TEST(RenderRolloutStatusTest, GateNotEvaluatedYetSaysWhenItIsDue) {
   EXPECT_EQ(out.find("error rate:"), std::string::npos) << out;
 }
 
+TEST(RenderRolloutStatusTest, AGateThatHasNotPassedWhileTheRolloutGoesOnHasNotFailed) {
+  v1::Rollout r = Running();
+  r.mutable_gate()->set_passed(false);
+  r.mutable_gate()->set_failure("waiting for the interval to pass");
+  const std::string out = RenderRolloutStatus(r, OutputFormat::kTable, kNow);
+  EXPECT_NE(out.find("gate:        not passed yet (evaluated "), std::string::npos) << out;
+  EXPECT_NE(out.find("): waiting for the interval to pass\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("failed"), std::string::npos) << out;
+}
+
 TEST(RenderRolloutStatusTest, JsonOfAGateNotEvaluatedYetIsNull) {
   v1::Rollout r = Running();
   r.clear_gate();
