@@ -166,7 +166,8 @@ int main(int argc, char** argv) {
         v1::Config running = controlplane::ConfigUnion(fleet, rollout);
         health.SetConfig(running);
         stats.SetRouteClusters(running);
-      });
+      },
+      stats_interval);
   controlplane::AdminService admin(store, discovery, rollouts, token, &health, &stats);
   health.Start();  // the recorded verdicts first: an endpoint found down stays out of rotation
   if (auto restored = rollouts.Restore(); !restored) {

@@ -71,6 +71,8 @@ Rendered RenderApply(const v1::ApplyConfigResponse& response, const ApplyArgs& a
       result = "refused";
     } else if (response.created()) {
       result = args.dry_run ? "would_apply" : response.staged() ? "staged" : "applied";
+    } else if (response.deployed()) {
+      result = "deployed";
     }
     Json errors = Json::MakeArray();
     for (const auto& e : response.errors()) {
@@ -116,6 +118,9 @@ Rendered RenderApply(const v1::ApplyConfigResponse& response, const ApplyArgs& a
   r.out = AbortedFirst(response.aborted_rollout());
   if (response.created() && response.staged()) {
     r.out += Staged(response);
+  } else if (!response.created() && response.deployed()) {
+    // The content was stored already (staged): this apply made it the fleet's.
+    r.out += "deployed: " + V(response.version().id()) + " (stored before; now every proxy's)\n";
   } else {
     r.out += (response.created() ? "applied: " : "unchanged: ") + V(response.version().id()) + "\n";
   }

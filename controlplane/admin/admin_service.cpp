@@ -6,6 +6,7 @@
 
 #include "controlplane/auth/bearer_token.h"
 #include "controlplane/rollout/config_union.h"
+#include "controlplane/store/config_hash.h"
 #include "hermes/common/config.h"
 #include "hermes/common/yaml_writer.h"
 
@@ -96,7 +97,8 @@ grpc::Status AdminService::ApplyConfig(grpc::ServerContext* context,
     return {grpc::StatusCode::ABORTED,
             "the newest stored version is " + (newest_id ? "v" + std::to_string(newest_id) : std::string("none")) +
                 ", not v" + std::to_string(request->if_version()) +
-                ": the config changed since you read it (hermesctl history; get config)"};
+                ": the config changed since you read it (hermesctl history lists it; hermesctl get "
+                "config --version " + std::to_string(newest_id) + " shows it)"};
   }
   if (!request->stage() && !request->dry_run()) {
     if (auto s = rollouts_.CheckDeployable(request->force()); !s.ok()) return s;
@@ -114,9 +116,11 @@ grpc::Status AdminService::ApplyConfig(grpc::ServerContext* context,
   response->set_diff(config::LineDiff(old_yaml, new_yaml, Name(before), source));
   response->set_fleet_version(before ? static_cast<uint64_t>(before->id) : 0);
   if (request->dry_run()) {
-    // created: whether applying it would make a new version.
+    // created: whether applying it would store a new version (the store's rule: its content
+    // differs from the newest stored version's).
     if (before) Fill(*before, *response->mutable_version(), false);
-    response->set_created(response->diff().empty() ? before == nullptr : true);
+    response->set_created(!newest.value() ||
+                          Sha256Hex(SerializeDeterministic(loaded.config)) != newest.value()->hash);
     return grpc::Status::OK;
   }
   std::string author = request->author().empty() ? "unknown" : request->author();
@@ -130,10 +134,12 @@ grpc::Status AdminService::ApplyConfig(grpc::ServerContext* context,
     return grpc::Status::OK;
   }
   uint64_t aborted = 0;
+  const int64_t fleet_before = rollouts_.fleet_version();
   if (auto s = rollouts_.Deploy(version, request->force(), "apply by " + author, &aborted); !s.ok())
     return s;
   response->set_aborted_rollout(aborted);
   response->set_fleet_version(static_cast<uint64_t>(version.id));
+  response->set_deployed(fleet_before != version.id);
   return grpc::Status::OK;
 }
 

@@ -62,7 +62,7 @@ class DiscoveryServer::Reactor final
       if (o.nack) {
         status_.last_nack = o.nack;
         status_.last_nack_at = status_.last_seen;
-        status_.last_nack_config_version = status_.config_version;
+        status_.last_nack_config_version = o.nack->config_version;
         to_record.emplace_back(discovery::ResourceTypeName(o.nack->type), o.nack);
       } else if (o.acked_version && desired_ &&
                  *o.acked_version == desired_->version(request_.type()) &&
@@ -101,6 +101,8 @@ class DiscoveryServer::Reactor final
     std::lock_guard lock(mu_);
     if (finished_ || !desired || desired == desired_) return;
     desired_ = std::move(desired);
+    if (status_.config_version != desired_->config_version)
+      status_.target_since = std::chrono::system_clock::now();
     status_.config_version = desired_->config_version;
     status_.in_rollout = in_rollout;
     Enqueue(state_.SetDesired(desired_));
@@ -244,13 +246,17 @@ void DiscoveryServer::Register(Reactor* r) {
     std::lock_guard lock(mu_);
     streams_.insert(r);
     gone_.erase(status.node.id());
-    if (rollout_ && rollout_->admit_joiners && rollout::Selects(rollout_->selector, status.node)) {
+    const bool selected = rollout_ && rollout::Selects(rollout_->selector, status.node);
+    if (selected) ++rollout_selected_streams_;
+    // The step's share can only call for another move when it grew past the moved count; the
+    // count of streams never undercounts the connected selected nodes, so most joins (and every
+    // join of a reconnect storm once the share is met) skip the scan of every stream.
+    if (selected && rollout_->admit_joiners &&
+        rollout::StepTarget(rollout_->share, rollout_selected_streams_) > rollout_->moved.size()) {
       AdmitJoinersLocked();
-      PushAllLocked();
-    } else {
-      auto [desired, in_rollout] = DesiredFor(status.node.id());
-      if (desired) r->SetDesired(desired, in_rollout);
     }
+    auto [desired, in_rollout] = DesiredFor(status.node.id());
+    if (desired) r->SetDesired(desired, in_rollout);
   }
   if (store_) {
     NodeRecord node;
@@ -266,7 +272,9 @@ void DiscoveryServer::Register(Reactor* r) {
 
 void DiscoveryServer::Unregister(Reactor* r) {
   std::lock_guard lock(mu_);
-  streams_.erase(r);
+  if (streams_.erase(r) > 0 && rollout_ && !r->node_id().empty() &&
+      rollout::Selects(rollout_->selector, r->node()) && rollout_selected_streams_ > 0)
+    --rollout_selected_streams_;
   StreamStatus s = r->Status();
   s.connected = false;
   if (!s.node.id().empty()) gone_[s.node.id()] = std::move(s);
@@ -302,8 +310,14 @@ void DiscoveryServer::AdmitJoinersLocked() {
     if (!r->node_id().empty() && rollout::Selects(rollout_->selector, r->node())) ids.insert(r->node_id());
   }
   std::vector<std::string> selected(ids.begin(), ids.end());
-  for (std::string& id : rollout::ProxiesToMove(selected, rollout_->moved, rollout_->share))
-    rollout_->moved.insert(std::move(id));
+  std::vector<std::string> moved = rollout::ProxiesToMove(selected, rollout_->moved, rollout_->share);
+  if (moved.empty()) return;
+  rollout_->moved.insert(moved.begin(), moved.end());
+  // Only the streams of the proxies just moved change.
+  const std::set<std::string> now_moved(moved.begin(), moved.end());
+  for (Reactor* r : streams_) {
+    if (now_moved.contains(r->node_id())) r->SetDesired(rollout_desired_, true);
+  }
 }
 
 void DiscoveryServer::Publish(int64_t version, const v1::Config& config) {
@@ -320,10 +334,16 @@ void DiscoveryServer::SetRollout(std::optional<RolloutAssignment> rollout) {
     rollout->moved.insert(rollout_->moved.begin(), rollout_->moved.end());
   bool rebuild = !rollout || !rollout_ || rollout->version != rollout_->version;
   rollout_ = std::move(rollout);
+  rollout_selected_streams_ = 0;
   if (!rollout_) {
     rollout_desired_.reset();
-  } else if (rebuild || !rollout_desired_) {
-    rollout_desired_ = Build(rollout_->version, rollout_->config, unhealthy_);
+  } else {
+    if (rebuild || !rollout_desired_)
+      rollout_desired_ = Build(rollout_->version, rollout_->config, unhealthy_);
+    for (const Reactor* r : streams_) {
+      if (!r->node_id().empty() && rollout::Selects(rollout_->selector, r->node()))
+        ++rollout_selected_streams_;
+    }
   }
   PushAllLocked();
 }

@@ -63,7 +63,8 @@ class DiscoveryServer final : public v1::AggregatedDiscovery::CallbackService, p
   void Unregister(Reactor* r);
   // The set a stream of `node_id` should run, and whether it is the rollout's (mu_ held).
   std::pair<std::shared_ptr<const ResourceSet>, bool> DesiredFor(const std::string& node_id) const;
-  // Moves connected selected proxies into the rollout as its share requires (mu_ held).
+  // Moves connected selected proxies into the rollout as its share requires and pushes to them
+  // (mu_ held).
   void AdmitJoinersLocked();
   void PushAllLocked();
 
@@ -89,6 +90,7 @@ class DiscoveryServer final : public v1::AggregatedDiscovery::CallbackService, p
   int64_t config_version_ = 0;
   std::optional<RolloutAssignment> rollout_;
   std::shared_ptr<const ResourceSet> rollout_desired_;
+  size_t rollout_selected_streams_ = 0;  // registered streams whose node the selector picks
   discovery::UnhealthyEndpoints unhealthy_;
 
   std::mutex writer_mu_;

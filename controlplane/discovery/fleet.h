@@ -32,6 +32,7 @@ struct StreamStatus {
   std::chrono::system_clock::time_point last_nack_at;
   int64_t last_nack_config_version = 0;  // the stored version it was sent when it NACKed
   int64_t config_version = 0;   // the stored version it should run (its target)
+  std::chrono::system_clock::time_point target_since;  // when it was given that target
   int64_t running_version = 0;  // the stored version it last ACKed completely (0: none)
   bool in_rollout = false;      // its target is the rollout's version
   enum class Drain { kServing, kDraining, kDrained } drain = Drain::kServing;

@@ -114,6 +114,7 @@ std::vector<v1::DiscoveryResponse> StreamState::Pump() {
     for (const auto& r : *want) *response.add_resources() = r;
     s.pending_nonce = response.nonce();
     s.pending_version = version;
+    s.pending_config_version = desired_->config_version;
     s.pending_resources = std::move(*want);
     out.push_back(std::move(response));
   }
@@ -143,7 +144,8 @@ StreamState::RequestOutcome StreamState::OnRequest(const v1::DiscoveryRequest& r
   s.pending_nonce.reset();
   if (request.has_error_detail()) {
     s.nacked.insert(s.pending_version);
-    outcome.nack = NackRecord{t, s.pending_version, request.error_detail().message()};
+    outcome.nack = NackRecord{t, s.pending_version, request.error_detail().message(),
+                              s.pending_config_version};
   } else {
     s.acked_version = s.pending_version;
     s.acked.clear();
@@ -159,8 +161,9 @@ bool StreamState::InSync() const {
   if (!has_desired_) return false;
   for (v1::ResourceType t : kTypeOrder) {
     const TypeState& s = types_[TypeIndex(t)];
-    if (!s.subscribed) continue;
-    if (s.pending_nonce || s.acked_version != desired_->version(t)) return false;
+    // A proxy subscribes to every type on its first requests: until then it is not known to run
+    // anything (a reconnecting proxy must not look synced before it said what it runs).
+    if (!s.subscribed || s.pending_nonce || s.acked_version != desired_->version(t)) return false;
   }
   return true;
 }

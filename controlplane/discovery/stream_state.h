@@ -36,6 +36,7 @@ struct NackRecord {
   v1::ResourceType type = v1::RESOURCE_TYPE_UNSPECIFIED;
   std::string version;
   std::string error;
+  int64_t config_version = 0;  // the stored version the refused response came from
 };
 
 class StreamState {
@@ -57,7 +58,8 @@ class StreamState {
 
   const std::string& acked_version(v1::ResourceType t) const { return types_[TypeIndex(t)].acked_version; }
   bool pending(v1::ResourceType t) const { return types_[TypeIndex(t)].pending_nonce.has_value(); }
-  // True when every subscribed type has ACKed exactly what is desired.
+  // True when every type is subscribed and has ACKed (or claimed at subscription) exactly what is
+  // desired.
   bool InSync() const;
 
  private:
@@ -67,6 +69,7 @@ class StreamState {
     std::map<std::string, v1::Resource> acked;  // by name: what the proxy runs (as far as we sent it)
     std::optional<std::string> pending_nonce;
     std::string pending_version;
+    int64_t pending_config_version = 0;
     std::vector<v1::Resource> pending_resources;
     std::set<std::string> nacked;  // versions never to send again
   };

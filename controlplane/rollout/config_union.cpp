@@ -17,6 +17,9 @@ v1::Config ConfigUnion(const v1::Config& first, const v1::Config* second) {
       *out.add_clusters() = c;
       continue;
     }
+    // The stricter side checks: a cluster the rollout's version checks is checked for both.
+    if (!it->second->health_check().enabled() && c.health_check().enabled())
+      *it->second->mutable_health_check() = c.health_check();
     std::set<std::string> have;
     for (const v1::Endpoint& e : it->second->endpoints()) have.insert(e.address());
     for (const v1::Endpoint& e : c.endpoints()) {

@@ -51,12 +51,14 @@ std::vector<rollout::BasisPoints> StepsOf(const v1::Rollout& r) {
 }  // namespace
 
 RolloutEngine::RolloutEngine(ConfigStore& store, Fleet& fleet, const Clock& clock,
-                             TrafficFn traffic, ConfigsFn configs)
+                             TrafficFn traffic, ConfigsFn configs,
+                             std::chrono::milliseconds min_interval)
     : store_(store),
       fleet_(fleet),
       clock_(clock),
       traffic_(std::move(traffic)),
-      configs_(std::move(configs)) {}
+      configs_(std::move(configs)),
+      min_interval_(min_interval) {}
 
 RolloutEngine::~RolloutEngine() { Stop(); }
 
@@ -99,6 +101,16 @@ Result<void> RolloutEngine::Restore() {
       return StoreError{StoreErrorKind::kSchema, "rollout " + std::to_string(rollout_.id()) +
                                                      ": stored steps or step are invalid"};
     }
+    if (rollout_.state() == v1::ROLLOUT_RUNNING) {
+      // What this process did not see (stats kept in memory, proxies that were reconnecting)
+      // cannot pass a gate: the step's interval starts again, as after a resume.
+      v1::Rollout next = rollout_;
+      next.set_step_started_unix_ms(std::max(next.step_started_unix_ms(), NowMs()));
+      next.set_reason("the control plane restarted: the step's interval starts again");
+      next.clear_gate();
+      if (grpc::Status s = CommitLocked(std::move(next)); !s.ok())
+        return StoreError{StoreErrorKind::kStorage, s.error_message()};
+    }
   }
   if (fleet_version_) fleet_.Publish(fleet_version_->id, fleet_version_->config);
   PushLocked();
@@ -138,16 +150,21 @@ v1::Rollout RolloutEngine::active() const {
   return rollout_;
 }
 
-grpc::Status RolloutEngine::SaveLocked() {
-  rollout_.set_updated_unix_ms(NowMs());
+grpc::Status RolloutEngine::CommitLocked(v1::Rollout next, const ConfigVersion* fleet,
+                                         const std::string& fleet_reason) {
+  next.set_updated_unix_ms(NowMs());
+  next.clear_proxies();
   RolloutRecord record;
-  record.id = static_cast<int64_t>(rollout_.id());
-  record.active = Active(rollout_);
-  v1::Rollout stored = rollout_;
-  stored.clear_proxies();
-  record.rollout = stored.SerializeAsString();
-  if (auto saved = store_.SaveRollout(record); !saved)
+  record.id = static_cast<int64_t>(next.id());
+  record.active = Active(next);
+  record.rollout = next.SerializeAsString();
+  std::optional<FleetChange> change;
+  if (fleet) change = FleetChange{fleet->id, fleet_reason, {}};
+  if (auto saved = store_.SaveRollout(record, change ? &*change : nullptr); !saved)
     return {grpc::StatusCode::INTERNAL, saved.error().message};
+  rollout_ = std::move(next);
+  if (fleet) fleet_version_ = *fleet;
+  dirty_ = false;
   return grpc::Status::OK;
 }
 
@@ -170,9 +187,9 @@ void RolloutEngine::PushLocked() {
   if (configs_) configs_(fleet_version_->config, &target_->config);
 }
 
-std::vector<std::string> RolloutEngine::SelectedConnectedLocked(
-    const std::vector<StreamStatus>& proxies) const {
-  rollout::Selector selector(rollout_.selector().begin(), rollout_.selector().end());
+std::vector<std::string> RolloutEngine::SelectedConnected(const v1::Rollout& r,
+                                                          const std::vector<StreamStatus>& proxies) {
+  rollout::Selector selector(r.selector().begin(), r.selector().end());
   std::set<std::string> ids;
   for (const StreamStatus& s : proxies) {
     if (s.connected && rollout::Selects(selector, s.node)) ids.insert(s.node.id());
@@ -180,22 +197,28 @@ std::vector<std::string> RolloutEngine::SelectedConnectedLocked(
   return {ids.begin(), ids.end()};
 }
 
-void RolloutEngine::MoveForStepLocked() {
-  std::vector<std::string> selected = SelectedConnectedLocked(fleet_.Proxies());
-  std::set<std::string> moved(rollout_.moved().begin(), rollout_.moved().end());
-  for (std::string& id : rollout::ProxiesToMove(selected, moved, steps_[rollout_.step()]))
-    rollout_.add_moved(std::move(id));
-  rollout_.set_selected_proxies(static_cast<uint32_t>(selected.size()));
-  rollout_.set_step_target(
-      static_cast<uint32_t>(rollout::StepTarget(steps_[rollout_.step()], selected.size())));
+void RolloutEngine::SyncMovedLocked(v1::Rollout& r) const {
+  std::set<std::string> known(r.moved().begin(), r.moved().end());
+  for (const std::string& id : fleet_.RolloutMoved())
+    if (known.insert(id).second) r.add_moved(id);
+}
+
+void RolloutEngine::MoveForStepLocked(v1::Rollout& r) const {
+  SyncMovedLocked(r);
+  std::vector<std::string> selected = SelectedConnected(r, fleet_.Proxies());
+  std::set<std::string> moved(r.moved().begin(), r.moved().end());
+  for (std::string& id : rollout::ProxiesToMove(selected, moved, steps_[r.step()]))
+    r.add_moved(std::move(id));
+  r.set_selected_proxies(static_cast<uint32_t>(selected.size()));
+  r.set_step_target(static_cast<uint32_t>(rollout::StepTarget(steps_[r.step()], selected.size())));
 }
 
 grpc::Status RolloutEngine::InProgressLocked() const {
   return {grpc::StatusCode::FAILED_PRECONDITION,
           "rollout " + std::to_string(rollout_.id()) + " of " + VersionName(rollout_.version()) +
               " is in progress (" + StateWord(rollout_.state()) +
-              "); a fleet-wide change would undo it: abort it first (hermesctl rollout abort) or "
-              "use --force"};
+              "); a change to every proxy would end it: hermesctl rollout abort ends it (moved "
+              "proxies go back), --force aborts it and makes this change the fleet's"};
 }
 
 grpc::Status RolloutEngine::CheckDeployable(bool force) const {
@@ -210,12 +233,19 @@ grpc::Status RolloutEngine::Deploy(const ConfigVersion& version, bool force,
   if (ActiveLocked()) {
     if (!force) return InProgressLocked();
     if (aborted) *aborted = rollout_.id();
-    if (auto s = AbortLocked("aborted for a fleet-wide change (--force): " + reason); !s.ok()) return s;
-  }
-  if (fleet_version_ && fleet_version_->id == version.id) return grpc::Status::OK;
-  if (auto set = store_.SetFleetVersion(version.id, reason); !set)
+    // Recorded first; the moved proxies are told only below, straight to the new version (not
+    // back to the old one and then forward).
+    v1::Rollout next = rollout_;
+    next.set_state(v1::ROLLOUT_ABORTED);
+    next.set_reason("aborted for a fleet-wide change (--force): " + reason);
+    if (grpc::Status s = CommitLocked(std::move(next), &version, reason); !s.ok()) return s;
+  } else if (fleet_version_ && fleet_version_->id == version.id) {
+    return grpc::Status::OK;
+  } else if (auto set = store_.SetFleetVersion(version.id, reason); !set) {
     return {grpc::StatusCode::INTERNAL, set.error().message};
-  fleet_version_ = version;
+  } else {
+    fleet_version_ = version;
+  }
   fleet_.Publish(version.id, version.config);
   PushLocked();
   return grpc::Status::OK;
@@ -252,6 +282,12 @@ grpc::Status RolloutEngine::Start(const v1::StartRolloutRequest& request, v1::Ro
     return {grpc::StatusCode::INVALID_ARGUMENT,
             "interval_ms: " + std::to_string(request.interval_ms()) + " is outside 1s..24h"};
   }
+  if (interval < min_interval_.count()) {
+    return {grpc::StatusCode::INVALID_ARGUMENT,
+            "interval_ms: " + std::to_string(interval) + " ms is shorter than the proxies' stats interval (" +
+                std::to_string(min_interval_.count()) +
+                " ms, hermes-controlplane --stats-interval): a step would be judged on no stats"};
+  }
   double max_rate = request.set_max_error_rate() ? request.max_error_rate() : kDefaultMaxErrorRate;
   if (!std::isfinite(max_rate) || max_rate < 0 || max_rate > 1) {
     return {grpc::StatusCode::INVALID_ARGUMENT, "max_error_rate: must be within 0..1 (0%..100%)"};
@@ -276,15 +312,18 @@ grpc::Status RolloutEngine::Start(const v1::StartRolloutRequest& request, v1::Ro
   r.set_author(By(request.author()));
   r.set_started_unix_ms(NowMs());
   r.set_step_started_unix_ms(r.started_unix_ms());
-  rollout_ = std::move(r);
+  // Nothing is kept unless the rollout is durable.
+  std::optional<ConfigVersion> old_target = std::move(target_);
+  std::vector<rollout::BasisPoints> old_steps = std::move(steps_);
   target_ = std::move(target).value();
   steps_ = std::move(steps.steps);
-  MoveForStepLocked();
-  if (auto s = SaveLocked(); !s.ok()) {
-    rollout_ = {};
-    target_.reset();
+  MoveForStepLocked(r);
+  if (grpc::Status s = CommitLocked(std::move(r)); !s.ok()) {
+    target_ = std::move(old_target);
+    steps_ = std::move(old_steps);
     return s;
   }
+  no_moved_since_ms_ = 0;
   PushLocked();
   *out = rollout_;
   return grpc::Status::OK;
@@ -292,45 +331,70 @@ grpc::Status RolloutEngine::Start(const v1::StartRolloutRequest& request, v1::Ro
 
 grpc::Status RolloutEngine::NextStepLocked(const std::string& why) {
   if (rollout_.step() + 1 >= steps_.size()) return CompleteLocked();
-  rollout_.set_step(rollout_.step() + 1);
-  rollout_.set_state(v1::ROLLOUT_RUNNING);
-  rollout_.set_step_started_unix_ms(NowMs());
-  rollout_.set_reason(why);
-  rollout_.clear_gate();
-  MoveForStepLocked();
-  if (auto s = SaveLocked(); !s.ok()) return s;
+  v1::Rollout next = rollout_;
+  next.set_step(next.step() + 1);
+  next.set_state(v1::ROLLOUT_RUNNING);
+  next.set_step_started_unix_ms(NowMs());
+  next.set_reason(why);
+  next.clear_gate();
+  MoveForStepLocked(next);
+  if (grpc::Status s = CommitLocked(std::move(next)); !s.ok()) return s;
   PushLocked();
   return grpc::Status::OK;
 }
 
 grpc::Status RolloutEngine::CompleteLocked() {
   // The selector picked the canary pool; the last step's success makes the version the fleet's.
-  if (auto set = store_.SetFleetVersion(target_->id, "rollout " + std::to_string(rollout_.id()) + " completed");
-      !set)
-    return {grpc::StatusCode::INTERNAL, set.error().message};
-  rollout_.set_state(v1::ROLLOUT_COMPLETED);
-  rollout_.set_reason("every step passed; " + VersionName(target_->id) + " is the fleet's version");
-  if (auto s = SaveLocked(); !s.ok()) return s;
-  fleet_version_ = *target_;
+  // The rollout's end and the fleet's new version are one transaction.
+  v1::Rollout next = rollout_;
+  next.set_state(v1::ROLLOUT_COMPLETED);
+  next.set_reason("every step passed; " + VersionName(target_->id) + " is the fleet's version");
+  const ConfigVersion target = *target_;
+  if (grpc::Status s =
+          CommitLocked(std::move(next), &target, "rollout " + std::to_string(rollout_.id()) + " completed");
+      !s.ok())
+    return s;
   fleet_.Publish(fleet_version_->id, fleet_version_->config);
   PushLocked();
   return grpc::Status::OK;
 }
 
 grpc::Status RolloutEngine::AbortLocked(const std::string& reason) {
-  rollout_.set_state(v1::ROLLOUT_ABORTED);
-  rollout_.set_reason(reason);
-  grpc::Status saved = SaveLocked();
-  PushLocked();  // back to the fleet's version even if the store failed: a failing version must go
+  v1::Rollout next = rollout_;
+  next.set_state(v1::ROLLOUT_ABORTED);
+  next.set_reason(reason);
+  grpc::Status saved = CommitLocked(next);
+  if (!saved.ok()) {
+    // A failing version must go whatever the store says: the proxies go back now, and Tick
+    // keeps writing the abort until it is durable.
+    rollout_ = std::move(next);
+    dirty_ = true;
+    saved = {saved.error_code(), "the rollout is aborted, but recording it failed (retrying): " +
+                                     saved.error_message()};
+  }
+  PushLocked();
   return saved;
+}
+
+grpc::Status RolloutEngine::NoRolloutLocked() const {
+  if (rollout_.id() == 0) return NoRollout();
+  return {grpc::StatusCode::FAILED_PRECONDITION,
+          "no rollout is in progress: rollout " + std::to_string(rollout_.id()) + " " +
+              StateWord(rollout_.state()) + (rollout_.reason().empty() ? "" : " (" + rollout_.reason() + ")")};
 }
 
 grpc::Status RolloutEngine::Promote(const std::string& author, v1::Rollout* out) {
   std::lock_guard lock(mu_);
-  if (!ActiveLocked()) return NoRollout();
+  if (!ActiveLocked()) return NoRolloutLocked();
   if (rollout_.state() == v1::ROLLOUT_PAUSED) {
     return {grpc::StatusCode::FAILED_PRECONDITION,
             "rollout " + std::to_string(rollout_.id()) + " is paused: resume it first (hermesctl rollout resume)"};
+  }
+  if (rollout_.state() != v1::ROLLOUT_WAITING) {
+    const std::string why = rollout_.gate().at_unix_ms() == 0 ? "not evaluated yet" : rollout_.gate().failure();
+    return {grpc::StatusCode::FAILED_PRECONDITION,
+            "step " + std::to_string(rollout_.step() + 1) + " of rollout " + std::to_string(rollout_.id()) +
+                " has not passed its gate yet (" + why + "); promote follows a passed gate"};
   }
   if (auto s = NextStepLocked("promoted by " + By(author)); !s.ok()) return s;
   *out = rollout_;
@@ -340,11 +404,13 @@ grpc::Status RolloutEngine::Promote(const std::string& author, v1::Rollout* out)
 grpc::Status RolloutEngine::Pause(const std::string& author, const std::string& reason,
                                   v1::Rollout* out) {
   std::lock_guard lock(mu_);
-  if (!ActiveLocked()) return NoRollout();
+  if (!ActiveLocked()) return NoRolloutLocked();
   if (rollout_.state() != v1::ROLLOUT_PAUSED) {
-    rollout_.set_state(v1::ROLLOUT_PAUSED);
-    rollout_.set_reason("paused by " + By(author) + (reason.empty() ? "" : ": " + reason));
-    if (auto s = SaveLocked(); !s.ok()) return s;
+    v1::Rollout next = rollout_;
+    SyncMovedLocked(next);
+    next.set_state(v1::ROLLOUT_PAUSED);
+    next.set_reason("paused by " + By(author) + (reason.empty() ? "" : ": " + reason));
+    if (grpc::Status s = CommitLocked(std::move(next)); !s.ok()) return s;
     PushLocked();
   }
   *out = rollout_;
@@ -353,19 +419,21 @@ grpc::Status RolloutEngine::Pause(const std::string& author, const std::string& 
 
 grpc::Status RolloutEngine::Resume(const std::string& author, v1::Rollout* out) {
   std::lock_guard lock(mu_);
-  if (!ActiveLocked()) return NoRollout();
+  if (!ActiveLocked()) return NoRolloutLocked();
   if (rollout_.state() != v1::ROLLOUT_PAUSED) {
     return {grpc::StatusCode::FAILED_PRECONDITION,
             "rollout " + std::to_string(rollout_.id()) + " is not paused (" +
                 StateWord(rollout_.state()) + ")"};
   }
   // The step's interval starts again: its gate judges traffic seen since the resume.
-  rollout_.set_state(v1::ROLLOUT_RUNNING);
-  rollout_.set_step_started_unix_ms(NowMs());
-  rollout_.set_reason("resumed by " + By(author));
-  rollout_.clear_gate();
-  MoveForStepLocked();
-  if (auto s = SaveLocked(); !s.ok()) return s;
+  v1::Rollout next = rollout_;
+  next.set_state(v1::ROLLOUT_RUNNING);
+  next.set_step_started_unix_ms(NowMs());
+  next.set_reason("resumed by " + By(author));
+  next.clear_gate();
+  MoveForStepLocked(next);
+  if (grpc::Status s = CommitLocked(std::move(next)); !s.ok()) return s;
+  no_moved_since_ms_ = 0;
   PushLocked();
   *out = rollout_;
   return grpc::Status::OK;
@@ -374,7 +442,7 @@ grpc::Status RolloutEngine::Resume(const std::string& author, v1::Rollout* out) 
 grpc::Status RolloutEngine::Abort(const std::string& author, const std::string& reason,
                                   v1::Rollout* out) {
   std::lock_guard lock(mu_);
-  if (!ActiveLocked()) return NoRollout();
+  if (!ActiveLocked()) return NoRolloutLocked();
   grpc::Status s = AbortLocked("aborted by " + By(author) + (reason.empty() ? "" : ": " + reason));
   *out = rollout_;
   return s;
@@ -447,46 +515,48 @@ void RolloutEngine::FillProxiesLocked(v1::Rollout& out) const {
 
 void RolloutEngine::Tick() {
   std::lock_guard lock(mu_);
+  if (dirty_) (void)CommitLocked(rollout_);  // an abort the store refused, written again
   if (!ActiveLocked() || rollout_.state() == v1::ROLLOUT_PAUSED) return;
   // Proxies the discovery server moved as they connected.
-  std::set<std::string> known(rollout_.moved().begin(), rollout_.moved().end());
-  bool grew = false;
-  for (const std::string& id : fleet_.RolloutMoved()) {
-    if (known.insert(id).second) {
-      rollout_.add_moved(id);
-      grew = true;
-    }
-  }
+  v1::Rollout synced = rollout_;
+  SyncMovedLocked(synced);
+  if (synced.moved_size() != rollout_.moved_size()) (void)CommitLocked(std::move(synced));
   EvaluateLocked();
-  if (grew && Active(rollout_)) (void)SaveLocked();
 }
 
 void RolloutEngine::EvaluateLocked() {
   const int64_t now = NowMs();
   const int64_t age_ms = std::max<int64_t>(0, now - rollout_.step_started_unix_ms());
-  std::vector<StreamStatus> proxies = fleet_.Proxies();
-  std::set<std::string> moved(rollout_.moved().begin(), rollout_.moved().end());
+  const std::vector<StreamStatus> proxies = fleet_.Proxies();
+  const std::set<std::string> moved(rollout_.moved().begin(), rollout_.moved().end());
   const auto version = static_cast<int64_t>(rollout_.version());
+
+  // One status per node: its newest connected stream (an old stream of a restarted proxy may
+  // linger until its connection times out).
+  std::map<std::string, const StreamStatus*> nodes;
+  for (const StreamStatus& s : proxies) {
+    if (!s.connected) continue;
+    const StreamStatus*& best = nodes[s.node.id()];
+    if (!best || s.connected_since > best->connected_since) best = &s;
+  }
 
   rollout::GateInput in;
   in.max_error_rate = rollout_.max_error_rate();
   in.interval_passed = age_ms >= rollout_.interval_ms();
   std::set<std::string> connected_moved, connected_rest;
-  for (const StreamStatus& s : proxies) {
-    if (!s.connected) continue;
-    const std::string& id = s.node.id();
+  for (const auto& [id, s] : nodes) {
     if (!moved.contains(id)) {
       connected_rest.insert(id);
       continue;
     }
-    if (!connected_moved.insert(id).second) continue;
-    if (s.running_version == version) {
-      ++in.acked;
-    } else if (s.last_nack && s.last_nack_config_version == version) {
+    connected_moved.insert(id);
+    if (s->last_nack && s->last_nack_config_version == version && !s->in_sync) {
       in.nacked.push_back(id);
-    } else if (now - std::max(rollout_.step_started_unix_ms(), UnixMs(s.connected_since)) >=
-               rollout_.interval_ms()) {
-      ++in.overdue;  // a proxy that just reconnected gets its own interval
+    } else if (s->running_version == version && s->in_sync) {
+      ++in.acked;
+    } else if (now - std::max({rollout_.step_started_unix_ms(), UnixMs(s->connected_since),
+                               UnixMs(s->target_since)}) >= rollout_.interval_ms()) {
+      ++in.overdue;  // a proxy just moved or reconnected gets its own interval
     }
   }
   in.moved_connected = connected_moved.size();
@@ -504,6 +574,17 @@ void RolloutEngine::EvaluateLocked() {
     }
   }
   rollout::GateVerdict verdict = rollout::Evaluate(in);
+  // Every moved proxy gone for a whole interval (replaced under other ids, say): nothing can
+  // pass this step and nothing would end it.
+  if (in.moved_connected == 0) {
+    if (no_moved_since_ms_ == 0) no_moved_since_ms_ = now;
+    if (now - no_moved_since_ms_ >= rollout_.interval_ms()) {
+      verdict.abort = true;
+      verdict.failure = "no moved proxy has been connected for a whole interval";
+    }
+  } else {
+    no_moved_since_ms_ = 0;
+  }
 
   v1::RolloutGate& gate = *rollout_.mutable_gate();
   gate.set_at_unix_ms(now);
@@ -519,7 +600,7 @@ void RolloutEngine::EvaluateLocked() {
   gate.set_rest_requests(in.rest.requests);
   gate.set_rest_errors(in.rest.errors);
   gate.set_rest_error_rate(in.rest.rate());
-  rollout_.set_selected_proxies(static_cast<uint32_t>(SelectedConnectedLocked(proxies).size()));
+  rollout_.set_selected_proxies(static_cast<uint32_t>(SelectedConnected(rollout_, proxies).size()));
   rollout_.set_step_target(static_cast<uint32_t>(
       rollout::StepTarget(steps_[rollout_.step()], rollout_.selected_proxies())));
 
@@ -534,12 +615,13 @@ void RolloutEngine::EvaluateLocked() {
   if (rollout_.auto_promote()) {
     (void)NextStepLocked("step " + std::to_string(rollout_.step() + 1) + " passed its gate");
   } else {
-    rollout_.set_state(v1::ROLLOUT_WAITING);
-    bool last = rollout_.step() + 1 >= steps_.size();
-    rollout_.set_reason("step " + std::to_string(rollout_.step() + 1) + " passed its gate: " +
-                        (last ? "hermesctl rollout promote makes the version the fleet's"
-                              : "waiting for hermesctl rollout promote"));
-    (void)SaveLocked();
+    v1::Rollout next = rollout_;
+    next.set_state(v1::ROLLOUT_WAITING);
+    bool last = next.step() + 1 >= steps_.size();
+    next.set_reason("step " + std::to_string(next.step() + 1) + " passed its gate: " +
+                    (last ? "hermesctl rollout promote makes the version the fleet's"
+                          : "waiting for hermesctl rollout promote"));
+    (void)CommitLocked(std::move(next));
   }
 }
 

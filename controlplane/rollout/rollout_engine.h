@@ -39,8 +39,10 @@ class RolloutEngine {
   static constexpr std::chrono::milliseconds kDefaultInterval{30000};
   static constexpr double kDefaultMaxErrorRate = 0.01;
 
+  // `min_interval`: the proxies' stats interval; a step shorter than it would be judged on no
+  // stats, so StartRollout refuses it.
   RolloutEngine(ConfigStore& store, Fleet& fleet, const Clock& clock, TrafficFn traffic,
-                ConfigsFn configs);
+                ConfigsFn configs, std::chrono::milliseconds min_interval = std::chrono::seconds(1));
   ~RolloutEngine();
 
   // At start: the stored fleet version (the newest version for a store without one) and the
@@ -80,11 +82,20 @@ class RolloutEngine {
   bool ActiveLocked() const;
   // FAILED_PRECONDITION naming the rollout in progress and what to do about it.
   grpc::Status InProgressLocked() const;
-  grpc::Status SaveLocked();
+  // FAILED_PRECONDITION for an action with no rollout in progress, naming how the last one ended.
+  grpc::Status NoRolloutLocked() const;
+  // Writes `next` (and, with `fleet`, the fleet's new version, in the same transaction); only
+  // once that is durable does it become the engine's state.
+  grpc::Status CommitLocked(v1::Rollout next, const ConfigVersion* fleet = nullptr,
+                            const std::string& fleet_reason = "");
   // Tells the fleet what the rollout (or its absence) now means for each proxy.
   void PushLocked();
-  void MoveForStepLocked();
-  std::vector<std::string> SelectedConnectedLocked(const std::vector<StreamStatus>& proxies) const;
+  // Adds the proxies the discovery server moved as they connected.
+  void SyncMovedLocked(v1::Rollout& r) const;
+  // Moves proxies into `r` until its step's share is reached.
+  void MoveForStepLocked(v1::Rollout& r) const;
+  static std::vector<std::string> SelectedConnected(const v1::Rollout& r,
+                                                    const std::vector<StreamStatus>& proxies);
   void EvaluateLocked();
   grpc::Status AbortLocked(const std::string& reason);
   grpc::Status CompleteLocked();
@@ -97,12 +108,15 @@ class RolloutEngine {
   const Clock& clock_;
   TrafficFn traffic_;
   ConfigsFn configs_;
+  const std::chrono::milliseconds min_interval_;
 
   mutable std::mutex mu_;
   std::optional<ConfigVersion> fleet_version_;
   v1::Rollout rollout_;                    // the active one; id 0: none
   std::optional<ConfigVersion> target_;    // its version's config
   std::vector<rollout::BasisPoints> steps_;
+  bool dirty_ = false;          // rollout_ differs from the store (an abort it refused)
+  int64_t no_moved_since_ms_ = 0;  // since when no moved proxy has been connected (0: one is)
 
   std::mutex run_mu_;
   std::condition_variable run_wake_;

@@ -149,9 +149,11 @@ class ConfigStore {
   // Up to `limit` changes of the fleet's version, newest first. Empty before the first one.
   virtual Result<std::vector<FleetChange>> FleetHistory(std::size_t limit) const = 0;
 
-  // Inserts or replaces the rollout with this id. At most one rollout is active: kInvalidArgument
-  // when another one is. Returns once durable.
-  virtual Result<void> SaveRollout(const RolloutRecord& rollout) = 0;
+  // Inserts or replaces the rollout with this id and, with `fleet`, makes fleet->version the
+  // fleet's (fleet->at is ignored: now), in one transaction. At most one rollout is active:
+  // kInvalidArgument when another one is; kNotFound for an unknown fleet version. Returns once
+  // durable.
+  virtual Result<void> SaveRollout(const RolloutRecord& rollout, const FleetChange* fleet = nullptr) = 0;
   // Up to `limit` rollouts, newest (highest id) first.
   virtual Result<std::vector<RolloutRecord>> ListRollouts(std::size_t limit) const = 0;
 

@@ -252,17 +252,24 @@ Result<std::vector<ConfigVersion>> SqliteConfigStore::History(
 
 // ---- Nodes ----
 
-Result<void> SqliteConfigStore::SetFleetVersion(VersionId version, std::string_view reason) {
-  std::lock_guard lock(mutex_);
-  Transaction transaction(db_.get(), Transaction::Mode::kWrite);
-  if (transaction.begin_result() != SQLITE_OK) return StorageError("set fleet version: begin");
-  auto exists = GetLocked("set fleet version", version);
+Result<void> SqliteConfigStore::InsertFleetVersionLocked(std::string_view operation, VersionId version,
+                                                         std::string_view reason) {
+  auto exists = GetLocked(operation, version);
   if (!exists) return exists.error();
   Statement insert(db_.get(), "INSERT INTO fleet_versions (version, reason, at_us) VALUES (?1, ?2, ?3)");
   insert.Bind(1, std::int64_t{version});
   insert.Bind(2, reason);
   insert.Bind(3, ToUnixMicros(clock_.Now()));
-  if (insert.Step() != SQLITE_DONE) return StorageError("set fleet version");
+  if (insert.Step() != SQLITE_DONE) return StorageError(operation);
+  return {};
+}
+
+Result<void> SqliteConfigStore::SetFleetVersion(VersionId version, std::string_view reason) {
+  std::lock_guard lock(mutex_);
+  Transaction transaction(db_.get(), Transaction::Mode::kWrite);
+  if (transaction.begin_result() != SQLITE_OK) return StorageError("set fleet version: begin");
+  if (auto inserted = InsertFleetVersionLocked("set fleet version", version, reason); !inserted)
+    return inserted.error();
   if (transaction.Commit() != SQLITE_OK) return StorageError("set fleet version: commit");
   return {};
 }
@@ -281,7 +288,7 @@ Result<std::vector<FleetChange>> SqliteConfigStore::FleetHistory(std::size_t lim
   return out;
 }
 
-Result<void> SqliteConfigStore::SaveRollout(const RolloutRecord& rollout) {
+Result<void> SqliteConfigStore::SaveRollout(const RolloutRecord& rollout, const FleetChange* fleet) {
   if (rollout.id <= 0) {
     return Error(StoreErrorKind::kInvalidArgument, "save rollout",
                  "rollout id " + std::to_string(rollout.id) + " is not positive");
@@ -304,6 +311,11 @@ Result<void> SqliteConfigStore::SaveRollout(const RolloutRecord& rollout) {
   upsert.Bind(2, std::int64_t{rollout.active ? 1 : 0});
   upsert.BindBlob(3, rollout.rollout);
   if (upsert.Step() != SQLITE_DONE) return StorageError("save rollout " + std::to_string(rollout.id));
+  if (fleet) {
+    if (auto inserted = InsertFleetVersionLocked("save rollout: fleet version", fleet->version, fleet->reason);
+        !inserted)
+      return inserted.error();
+  }
   if (transaction.Commit() != SQLITE_OK) return StorageError("save rollout: commit");
   return {};
 }

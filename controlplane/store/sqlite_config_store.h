@@ -32,7 +32,7 @@ class SqliteConfigStore final : public ConfigStore {
 
   Result<void> SetFleetVersion(VersionId version, std::string_view reason) override;
   Result<std::vector<FleetChange>> FleetHistory(std::size_t limit) const override;
-  Result<void> SaveRollout(const RolloutRecord& rollout) override;
+  Result<void> SaveRollout(const RolloutRecord& rollout, const FleetChange* fleet = nullptr) override;
   Result<std::vector<RolloutRecord>> ListRollouts(std::size_t limit) const override;
 
   Result<void> UpsertNode(const NodeRecord& node) override;
@@ -66,6 +66,9 @@ class SqliteConfigStore final : public ConfigStore {
                                     std::string_view author, std::string_view message);
   Result<std::optional<ConfigVersion>> NewestLocked(std::string_view operation) const;
   Result<ConfigVersion> GetLocked(std::string_view operation, VersionId id) const;
+  // Appends a fleet_versions row (the version must exist), in the caller's transaction.
+  Result<void> InsertFleetVersionLocked(std::string_view operation, VersionId version,
+                                        std::string_view reason);
   // Checks that the node and version exist, then runs `sql` (an upsert of one ACK or NACK row:
   // ?1 node, ?2 type, ?3 version, ?4 now, ?5 the NACK's error) and marks the node seen.
   Result<void> RecordNodeEventLocked(std::string_view operation, std::string_view node_id,

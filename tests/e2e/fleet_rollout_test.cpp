@@ -189,6 +189,15 @@ TEST_F(FleetRolloutTest, ATwentyPercentStepReachesExactlyTheCanaryThenPromotions
   ASSERT_EQ(r.state(), v1::ROLLOUT_WAITING) << r.reason() << " / " << r.gate().failure();
   EXPECT_TRUE(r.gate().passed());
   EXPECT_EQ(r.gate().acked(), 1u);
+  // What an operator sees, through hermesctl.
+  Finished shown = Ctl(dir_, *cp_, {"rollout", "status", "-o", "json"});
+  EXPECT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("\"state\": \"waiting\""), std::string::npos) << shown.out;
+  const auto moved_at = shown.out.find("\"moved\": [");
+  ASSERT_NE(moved_at, std::string::npos) << shown.out;
+  const std::string moved = shown.out.substr(moved_at, shown.out.find(']', moved_at) - moved_at);
+  EXPECT_NE(moved.find("\"" + canary + "\""), std::string::npos) << moved;
+  EXPECT_EQ(std::count(moved.begin(), moved.end(), '"'), 4) << "\"moved\" and one node: " << moved;
 
   v1::RolloutActionRequest promote;
   promote.set_author("e2e");
@@ -338,6 +347,31 @@ TEST_F(FleetRolloutTest, AStaleIfVersionAndAFleetWideApplyDuringARolloutAreRefus
   EXPECT_EQ(forced.exit_code, 0) << forced.out << forced.err;
   EXPECT_EQ(GetRollout(*cp_, r.id()).state(), v1::ROLLOUT_ABORTED);
   ASSERT_TRUE(WaitRunning(*cp_, All(3)));
+}
+
+TEST_F(FleetRolloutTest, ADrainedProxyRefusesNewConnectionsAndReportsDrainedWhileTheOthersServe) {
+  const std::string node = "p4";
+  EXPECT_EQ(Served(dir_, proxies_[node]->port()), "old-upstream");
+  Finished drained = Ctl(dir_, *cp_, {"drain", node, "--wait", "--wait-timeout", "20s"});
+  EXPECT_EQ(drained.exit_code, 0) << drained.out << drained.err;
+  EXPECT_NE(drained.out.find("drained " + node), std::string::npos) << drained.out;
+  Finished refused = Curl({"-s", "-o", "/dev/null", "-w", "%{http_code}", Url(proxies_[node]->port(), "/")}, dir_);
+  EXPECT_NE(refused.exit_code, 0) << "a drained proxy takes no new connection";
+  EXPECT_EQ(refused.out, "000");
+  for (const std::string& id : ids_) {
+    if (id != node) {
+      EXPECT_EQ(Served(dir_, proxies_[id]->port()), "old-upstream") << id;
+    }
+  }
+  const v1::ListProxiesResponse list = cp_->Proxies();
+  for (const auto& p : list.proxies()) {
+    if (p.node().id() == node) {
+      EXPECT_EQ(p.drain(), v1::DRAINED);
+    }
+  }
+  Finished unknown = Ctl(dir_, *cp_, {"drain", "nobody"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("proxy nobody is not connected"), std::string::npos) << unknown.err;
 }
 
 }  // namespace

@@ -30,12 +30,14 @@ class TestFleet final : public Fleet {
   std::vector<StreamStatus> Proxies() const override { return proxies_; }
   void Publish(int64_t version, const v1::Config&) override {
     fleet_version = version;
+    calls.push_back("publish v" + std::to_string(version));
     Retarget();
   }
   void SetRollout(std::optional<RolloutAssignment> rollout) override {
     if (rollout && rollout_ && rollout->rollout_id == rollout_->rollout_id)
       rollout->moved.insert(rollout_->moved.begin(), rollout_->moved.end());
     rollout_ = std::move(rollout);
+    calls.push_back(rollout_ ? "rollout v" + std::to_string(rollout_->version) : "no rollout");
     Retarget();
   }
   std::set<std::string> RolloutMoved() const override {
@@ -44,13 +46,17 @@ class TestFleet final : public Fleet {
 
   // Every connected proxy runs what it is told.
   void AckAll() {
-    for (auto& s : proxies_)
-      if (s.connected) s.running_version = s.config_version;
+    for (auto& s : proxies_) {
+      if (!s.connected) continue;
+      s.running_version = s.config_version;
+      s.in_sync = true;
+    }
   }
   void Nack(const std::string& id) {
     StreamStatus& s = Find(id);
-    s.last_nack = NackRecord{v1::ROUTES, "abc", "routes[0].cluster: unknown"};
+    s.last_nack = NackRecord{v1::ROUTES, "abc", "routes[0].cluster: unknown", s.config_version};
     s.last_nack_config_version = s.config_version;
+    s.in_sync = false;
   }
   StreamStatus& Find(const std::string& id) {
     for (auto& s : proxies_)
@@ -66,6 +72,7 @@ class TestFleet final : public Fleet {
 
   int64_t fleet_version = 0;
   std::optional<RolloutAssignment> rollout_;
+  std::vector<std::string> calls;
 
  private:
   void Retarget() {
@@ -73,6 +80,7 @@ class TestFleet final : public Fleet {
       bool moved = rollout_ && rollout_->moved.contains(s.node.id());
       s.config_version = moved ? rollout_->version : fleet_version;
       s.in_rollout = moved;
+      s.in_sync = s.running_version == s.config_version;
     }
   }
   std::vector<StreamStatus> proxies_;
@@ -345,6 +353,104 @@ TEST_F(RolloutEngineTest, AbortRecordsWhoAndWhy) {
   ASSERT_TRUE(engine_->List(10, &all).ok());
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].reason(), "aborted by dave: wrong file");
+}
+
+TEST_F(RolloutEngineTest, PromoteBeforeTheGatePassedIsRefused) {
+  v1::Rollout r;
+  ASSERT_TRUE(engine_->Start(Request({20, 100}, false), &r).ok());
+  grpc::Status early = engine_->Promote("bob", &r);
+  EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(early.error_message(),
+            "step 1 of rollout 1 has not passed its gate yet (not evaluated yet); promote follows a "
+            "passed gate");
+  EXPECT_EQ(engine_->active().step(), 0u);
+}
+
+TEST_F(RolloutEngineTest, ARestartRestartsTheIntervalOfARunningStep) {
+  v1::Rollout r;
+  ASSERT_TRUE(engine_->Start(Request({20, 100}), &r).ok());
+  clock_.Advance(std::chrono::seconds(30));  // the interval passed while nobody watched
+  engine_.reset();
+  engine_ = MakeEngine();
+  ASSERT_TRUE(engine_->Restore());
+  fleet_.AckAll();
+  engine_->Tick();
+  EXPECT_EQ(engine_->active().step(), 0u) << "judged on what this process did not see";
+  EXPECT_EQ(engine_->active().reason(), "the control plane restarted: the step's interval starts again");
+  clock_.Advance(std::chrono::seconds(10));
+  engine_->Tick();
+  EXPECT_EQ(engine_->active().step(), 1u);
+}
+
+TEST_F(RolloutEngineTest, AProxyMovedLateInAStepGetsItsOwnIntervalToAck) {
+  v1::Rollout r;
+  ASSERT_TRUE(engine_->Start(Request({20, 100}), &r).ok());
+  fleet_.AckAll();
+  clock_.Advance(std::chrono::seconds(9));
+  // A second proxy is moved now (a joiner raised the step's count): it has not ACKed yet.
+  RolloutAssignment more = *fleet_.rollout_;
+  const std::string second = [&] {
+    std::vector<std::string> ids = {"p1", "p2", "p3", "p4", "p5"};
+    std::sort(ids.begin(), ids.end(), rollout::CanaryBefore);
+    return ids[1];
+  }();
+  more.moved.insert(second);
+  fleet_.SetRollout(more);
+  fleet_.Find(second).target_since = clock_.Now();
+  clock_.Advance(std::chrono::seconds(2));
+  engine_->Tick();
+  EXPECT_EQ(engine_->active().state(), v1::ROLLOUT_RUNNING) << engine_->active().reason();
+  EXPECT_EQ(engine_->active().moved_size(), 2);
+  EXPECT_EQ(engine_->active().gate().failure(), "1 of 2 moved proxies have not ACKed the version yet");
+}
+
+TEST_F(RolloutEngineTest, AStepWhoseMovedProxiesAreAllGoneForAnIntervalAborts) {
+  v1::Rollout r;
+  ASSERT_TRUE(engine_->Start(Request({20, 100}), &r).ok());
+  fleet_.Find(Canary()).connected = false;
+  engine_->Tick();
+  EXPECT_EQ(engine_->active().state(), v1::ROLLOUT_RUNNING);
+  clock_.Advance(std::chrono::seconds(10));
+  engine_->Tick();
+  ASSERT_TRUE(engine_->Get(1, &r).ok());
+  EXPECT_EQ(r.state(), v1::ROLLOUT_ABORTED);
+  EXPECT_EQ(r.reason(), "gate failed at step 1 (20%): no moved proxy has been connected for a whole interval");
+}
+
+TEST_F(RolloutEngineTest, AForcedDeployMovesTheCanariesStraightToTheNewVersion) {
+  v1::Rollout r;
+  ASSERT_TRUE(engine_->Start(Request({20, 100}), &r).ok());
+  auto v3 = store_->Apply(SampleConfig("three"), "t", "").value().version;
+  fleet_.calls.clear();
+  ASSERT_TRUE(engine_->Deploy(v3, true, "apply by carol").ok());
+  EXPECT_EQ(fleet_.calls, (std::vector<std::string>{"publish v3", "no rollout"}));
+  auto history = store_->FleetHistory(1).value();
+  EXPECT_EQ(history.front().version, v3.id);
+  EXPECT_EQ(history.front().reason, "apply by carol");
+}
+
+TEST_F(RolloutEngineTest, AnIntervalShorterThanTheStatsIntervalIsRefused) {
+  RolloutEngine strict(*store_, fleet_, clock_, nullptr, nullptr, std::chrono::seconds(10));
+  ASSERT_TRUE(strict.Restore());
+  v1::StartRolloutRequest req = Request({100});
+  req.set_interval_ms(5000);
+  v1::Rollout r;
+  grpc::Status refused = strict.Start(req, &r);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused.error_message(),
+            "interval_ms: 5000 ms is shorter than the proxies' stats interval (10000 ms, "
+            "hermes-controlplane --stats-interval): a step would be judged on no stats");
+}
+
+TEST_F(RolloutEngineTest, AnActionAfterTheGateAbortedSaysHowItEnded) {
+  v1::Rollout r;
+  ASSERT_TRUE(engine_->Start(Request({20, 100}), &r).ok());
+  fleet_.Nack(Canary());
+  engine_->Tick();
+  grpc::Status s = engine_->Promote("bob", &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(s.error_message().rfind("no rollout is in progress: rollout 1 aborted (gate failed at step 1", 0), 0u)
+      << s.error_message();
 }
 
 }  // namespace

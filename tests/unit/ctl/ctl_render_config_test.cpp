@@ -55,6 +55,18 @@ TEST(RenderApplyTest, SameContentPrintsUnchanged) {
   EXPECT_EQ(out.exit_code, 0);
 }
 
+TEST(RenderApplyTest, ContentStoredBeforeThatNowBecameTheFleetsPrintsDeployed) {
+  v1::ApplyConfigResponse r;
+  *r.mutable_version() = Version(7, 6, "");
+  r.set_deployed(true);
+  r.set_fleet_version(7);
+  const Rendered out = RenderApply(r, Apply(), OutputFormat::kTable);
+  EXPECT_EQ(out.out, "deployed: v7 (stored before; now every proxy's)\n");
+  EXPECT_EQ(out.exit_code, 0);
+  const Rendered json = RenderApply(r, Apply(), OutputFormat::kJson);
+  EXPECT_NE(json.out.find("\"result\": \"deployed\""), std::string::npos) << json.out;
+}
+
 TEST(RenderApplyTest, RefusedPrintsEveryErrorAndFails) {
   const Rendered out = RenderApply(Refused(), Apply(), OutputFormat::kTable);
   EXPECT_EQ(out.out, "");
