@@ -12,9 +12,15 @@
 // received the ENDPOINTS response whose `healthy` map shows the change − detection) and (every
 // real proxy's ENDPOINTS acked_version in ListProxies equals that response's version − detection).
 //
+// Rollouts (--rollouts R): R times, a staged version is rolled out to 10% of the streams
+// (StartRollout, manual, a long interval) and then aborted. Reported: StartRollout called -> the
+// last moved stream received the new version, and AbortRollout called -> the last of them
+// received the fleet's version again.
+//
 //   convergence_load --server 127.0.0.1:9090 --streams 10000 --changes 100 [--per-channel 100]
 //                    [--proxies-ready N]   (also wait for N real proxies to report SYNCED)
 //                    [--health-changes K [--poll-ms 5] [--gap-ms 300] [--verbose 1]]
+//                    [--rollouts R]
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 
@@ -50,6 +56,13 @@ std::atomic<int64_t> g_target_generation{-1};  // the change being measured
 std::atomic<int> g_reached{0};                 // streams that received it
 std::atomic<int64_t> g_last_ns{0};             // when the last of them received it
 std::atomic<int> g_connected{0};
+
+// The rollout mode's target: a stream counts once per epoch when it receives generation `gen`,
+// whether that is newer or older than what it had (an abort sends the older one back).
+std::atomic<int64_t> g_roll_gen{-1};
+std::atomic<int> g_roll_epoch{0};
+std::atomic<int> g_roll_reached{0};
+std::atomic<int64_t> g_roll_last_ns{0};
 
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
@@ -156,6 +169,15 @@ class SimulatedProxy final
       ++g_connected;
     }
     int64_t gen = GenerationOf(response_);
+    if (gen >= 0 && gen != current_) {
+      current_ = gen;
+      int epoch = g_roll_epoch.load();
+      if (gen == g_roll_gen.load() && epoch != roll_epoch_) {
+        roll_epoch_ = epoch;
+        StoreMax(g_roll_last_ns, NowNs());
+        ++g_roll_reached;
+      }
+    }
     if (gen >= 0 && gen > seen_) {
       seen_ = gen;
       if (gen == g_target_generation.load()) {
@@ -217,6 +239,8 @@ class SimulatedProxy final
   bool writing_ = false;
   bool connected_ = false;
   int64_t seen_ = -1;
+  int64_t current_ = -1;  // the generation it runs now (goes back on an abort)
+  int roll_epoch_ = 0;
   int health_seen_ = 0;  // the last health change this stream received
 };
 
@@ -490,9 +514,95 @@ int RunHealthChanges(v1::AdminService::Stub& admin, HealthBackend& backend, uint
 
 }  // namespace
 
+template <class Call>
+bool Admin(const char* what, Call call) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  grpc::Status s = call(ctx);
+  if (!s.ok()) std::fprintf(stderr, "%s: %s\n", what, s.error_message().c_str());
+  return s.ok();
+}
+
+// Waits for `want` streams to count in the current rollout epoch; the time the last did, or -1.
+int64_t WaitRolloutReached(int want) {
+  auto until = Clock::now() + std::chrono::seconds(60);
+  while (g_roll_reached.load() < want && Clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  return g_roll_reached.load() >= want ? g_roll_last_ns.load() : -1;
+}
+
+// The rollout mode (see the file comment): the fleet runs generation 0.
+int RunRollouts(v1::AdminService::Stub& admin, int rounds) {
+  std::vector<int64_t> start_us, abort_us, start_call_us, abort_call_us;
+  for (int round = 1; round <= rounds; ++round) {
+    const int64_t gen = 1000 + round;
+    v1::ApplyConfigResponse staged;
+    if (!Admin("stage", [&](grpc::ClientContext& c) {
+          v1::ApplyConfigRequest req;
+          req.set_yaml(ConfigYaml(gen));
+          req.set_stage(true);
+          return admin.ApplyConfig(&c, req, &staged);
+        }))
+      return 1;
+    g_roll_reached = 0;
+    g_roll_last_ns = 0;
+    g_roll_gen = gen;
+    ++g_roll_epoch;
+    v1::RolloutResponse started;
+    int64_t called = NowNs();
+    if (!Admin("start rollout", [&](grpc::ClientContext& c) {
+          v1::StartRolloutRequest req;
+          req.set_version(staged.version().id());
+          req.add_steps_percent(10);
+          req.add_steps_percent(100);
+          req.set_interval_ms(3600 * 1000);
+          return admin.StartRollout(&c, req, &started);
+        }))
+      return 1;
+    int64_t returned = NowNs();
+    start_call_us.push_back((returned - called) / 1000);
+    const int moved = started.rollout().moved_size();
+    int64_t last = WaitRolloutReached(moved);
+    if (last < 0) {
+      std::fprintf(stderr, "round %d: %d of %d moved streams got the version\n", round,
+                   g_roll_reached.load(), moved);
+      return 1;
+    }
+    start_us.push_back(std::max<int64_t>(0, (last - called) / 1000));
+
+    g_roll_reached = 0;
+    g_roll_last_ns = 0;
+    g_roll_gen = 0;
+    ++g_roll_epoch;
+    called = NowNs();
+    v1::RolloutResponse aborted;
+    if (!Admin("abort rollout", [&](grpc::ClientContext& c) {
+          v1::RolloutActionRequest req;
+          req.set_reason("bench");
+          return admin.AbortRollout(&c, req, &aborted);
+        }))
+      return 1;
+    returned = NowNs();
+    abort_call_us.push_back((returned - called) / 1000);
+    last = WaitRolloutReached(moved);
+    if (last < 0) {
+      std::fprintf(stderr, "round %d: %d of %d streams went back\n", round, g_roll_reached.load(), moved);
+      return 1;
+    }
+    abort_us.push_back(std::max<int64_t>(0, (last - called) / 1000));
+    if (round == 1) std::printf("rollouts: %d moved streams each (10%%)\n", moved);
+  }
+  // From the call, not its reply: the control plane stores the rollout, then pushes, then answers.
+  PrintDistribution("StartRollout called -> last moved stream received the version", start_us);
+  PrintDistribution("AbortRollout called -> last moved stream received the fleet's version back", abort_us);
+  PrintDistribution("StartRollout call (until its reply)", start_call_us);
+  PrintDistribution("AbortRollout call (until its reply)", abort_call_us);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   std::string server = "127.0.0.1:9090";
-  int streams = 1000, changes = 100, per_channel = 100, proxies_ready = 0;
+  int streams = 1000, changes = 100, per_channel = 100, proxies_ready = 0, rollouts = 0;
   HealthOptions health;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
@@ -503,6 +613,7 @@ int main(int argc, char** argv) {
                   : a == "--health-changes" ? &health.changes
                   : a == "--poll-ms"        ? &health.poll_ms
                   : a == "--gap-ms"         ? &health.gap_ms
+                  : a == "--rollouts"       ? &rollouts
                                             : nullptr;
     if (number) {
       *number = std::stoi(v);
@@ -572,6 +683,14 @@ int main(int argc, char** argv) {
     health.streams = streams;
     health.proxies = proxies_ready;
     int rc = RunHealthChanges(*admin, *backend, first_version, health);
+    std::fflush(stdout);
+    for (auto& p : proxies) p->Cancel();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    std::_Exit(rc);
+  }
+
+  if (rollouts > 0) {
+    int rc = RunRollouts(*admin, rollouts);
     std::fflush(stdout);
     for (auto& p : proxies) p->Cancel();
     std::this_thread::sleep_for(std::chrono::milliseconds(500));

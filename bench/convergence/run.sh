@@ -8,6 +8,9 @@
 #   3. with both at once, HEALTH_CHANGES health changes (default 50; 0 skips it): the endpoint of a
 #      health-checked cluster flips between 200 and 503, each change measured from its detection
 #      (the health event's time) until the last stream received it and every real proxy ACKed it.
+#   4. (phase "rollout", not in the default) with STREAMS simulated proxies, ROLLOUTS rollouts
+#      (default 20) of a staged version to 10% of them, each then aborted: StartRollout called ->
+#      the last moved stream has the version; AbortRollout called -> the last has the old one back.
 # PHASES (default "real sim health") picks phases. Loopback only; everything is killed at exit.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -73,4 +76,12 @@ if [[ " $PHASES " == *" health "* ]] && (( HEALTH_CHANGES > 0 )); then
     --proxies-ready "$PROXIES" --health-changes "$HEALTH_CHANGES" --poll-ms "${POLL_MS:-5}" \
     --verbose "${VERBOSE:-0}"
   stop "$CP_PID" "${proxy_pids[@]}"
+fi
+
+if [[ " $PHASES " == *" rollout "* ]]; then
+  echo "== $STREAMS simulated proxies, ${ROLLOUTS:-20} rollouts to 10% and aborts"
+  start_cp rollout
+  "$B/bench/convergence/convergence_load" --server "127.0.0.1:$CP_PORT" --streams "$STREAMS" \
+    --rollouts "${ROLLOUTS:-20}"
+  stop "$CP_PID"
 fi
