@@ -64,6 +64,10 @@ proxy demo-1, serving on :8080 (admin :8081). Try:
   build/release/ctl/hermesctl history
   build/release/ctl/hermesctl get config
   build/release/ctl/hermesctl rollback             # the fleet back to the previous version
+  build/release/ctl/hermesctl apply -f my.yaml --stage           # store a version without deploying it
+  build/release/ctl/hermesctl rollout start N --steps 50%,100% --interval 30s --auto
+  build/release/ctl/hermesctl rollout status --watch             # gate, moved proxies; ends with the rollout
+  build/release/ctl/hermesctl drain demo-1 --wait                # the proxy stops taking connections
 Ctrl-C stops everything.
 TXT
 wait "${pids[-1]}"
