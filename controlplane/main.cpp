@@ -157,10 +157,10 @@ int main(int argc, char** argv) {
   });
   controlplane::RolloutEngine rollouts(
       store, discovery, clock,
-      [&](std::chrono::seconds window) {
-        std::map<std::string, controlplane::rollout::Traffic> out;
-        for (const auto& [id, c] : stats.ProxyCounts(window)) out[id] = {c.requests(), c.errors()};
-        return out;
+      [&](std::chrono::seconds window, const std::set<std::string>& moved) {
+        auto [step, rest] = stats.SplitCounts(window, moved);
+        return std::make_pair(controlplane::rollout::Traffic{step.requests(), step.errors()},
+                              controlplane::rollout::Traffic{rest.requests(), rest.errors()});
       },
       [&](const v1::Config& fleet, const v1::Config* rollout) {
         v1::Config running = controlplane::ConfigUnion(fleet, rollout);

@@ -20,7 +20,7 @@
 //   convergence_load --server 127.0.0.1:9090 --streams 10000 --changes 100 [--per-channel 100]
 //                    [--proxies-ready N]   (also wait for N real proxies to report SYNCED)
 //                    [--health-changes K [--poll-ms 5] [--gap-ms 300] [--verbose 1]]
-//                    [--rollouts R]
+//                    [--rollouts R [--hold-ms H]]   (H: keep each rollout in progress that long)
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 
@@ -532,7 +532,7 @@ int64_t WaitRolloutReached(int want) {
 }
 
 // The rollout mode (see the file comment): the fleet runs generation 0.
-int RunRollouts(v1::AdminService::Stub& admin, int rounds) {
+int RunRollouts(v1::AdminService::Stub& admin, int rounds, int hold_ms) {
   std::vector<int64_t> start_us, abort_us, start_call_us, abort_call_us;
   for (int round = 1; round <= rounds; ++round) {
     const int64_t gen = 1000 + round;
@@ -569,6 +569,12 @@ int RunRollouts(v1::AdminService::Stub& admin, int rounds) {
       return 1;
     }
     start_us.push_back(std::max<int64_t>(0, (last - called) / 1000));
+    if (hold_ms > 0) {
+      // The rollout in progress, nothing else happening: run.sh samples the control plane's CPU.
+      std::printf("holding the rollout for %d ms\n", hold_ms);
+      std::fflush(stdout);
+      std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
+    }
 
     g_roll_reached = 0;
     g_roll_last_ns = 0;
@@ -602,7 +608,7 @@ int RunRollouts(v1::AdminService::Stub& admin, int rounds) {
 
 int main(int argc, char** argv) {
   std::string server = "127.0.0.1:9090";
-  int streams = 1000, changes = 100, per_channel = 100, proxies_ready = 0, rollouts = 0;
+  int streams = 1000, changes = 100, per_channel = 100, proxies_ready = 0, rollouts = 0, hold_ms = 0;
   HealthOptions health;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
@@ -614,6 +620,7 @@ int main(int argc, char** argv) {
                   : a == "--poll-ms"        ? &health.poll_ms
                   : a == "--gap-ms"         ? &health.gap_ms
                   : a == "--rollouts"       ? &rollouts
+                  : a == "--hold-ms"        ? &hold_ms
                                             : nullptr;
     if (number) {
       *number = std::stoi(v);
@@ -690,7 +697,7 @@ int main(int argc, char** argv) {
   }
 
   if (rollouts > 0) {
-    int rc = RunRollouts(*admin, rollouts);
+    int rc = RunRollouts(*admin, rollouts, hold_ms);
     std::fflush(stdout);
     for (auto& p : proxies) p->Cancel();
     std::this_thread::sleep_for(std::chrono::milliseconds(500));

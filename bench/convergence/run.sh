@@ -83,5 +83,15 @@ if [[ " $PHASES " == *" rollout "* ]]; then
   start_cp rollout
   "$B/bench/convergence/convergence_load" --server "127.0.0.1:$CP_PORT" --streams "$STREAMS" \
     --rollouts "${ROLLOUTS:-20}"
+  # The control plane's CPU while one rollout is in progress and nothing else happens (the gate
+  # is checked every 250 ms over every stream).
+  "$B/bench/convergence/convergence_load" --server "127.0.0.1:$CP_PORT" --streams "$STREAMS" \
+    --rollouts 1 --hold-ms 25000 >"$TMP/hold.out" 2>&1 &
+  HOLD=$!
+  for _ in $(seq 600); do grep -q "holding the rollout" "$TMP/hold.out" && break; sleep 0.1; done
+  sleep 5
+  t0=$(awk '{print $14 + $15}' "/proc/$CP_PID/stat"); sleep 10; t1=$(awk '{print $14 + $15}' "/proc/$CP_PID/stat")
+  echo "control plane CPU with a rollout in progress and $STREAMS streams idle: $(( (t1 - t0) * 1000 / $(getconf CLK_TCK) / 10 )) ms per second"
+  wait "$HOLD" || true
   stop "$CP_PID"
 fi

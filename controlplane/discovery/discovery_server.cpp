@@ -353,6 +353,18 @@ std::set<std::string> DiscoveryServer::RolloutMoved() const {
   return rollout_ ? rollout_->moved : std::set<std::string>{};
 }
 
+Fleet::GateView DiscoveryServer::ViewForGate(const rollout::Selector& selector,
+                                             const std::set<std::string>& moved) const {
+  std::lock_guard lock(mu_);
+  GateView view;
+  for (const Reactor* r : streams_) {
+    if (r->node_id().empty()) continue;
+    if (moved.contains(r->node_id())) view.moved.push_back(r->Status());
+    if (rollout::Selects(selector, r->node())) ++view.selected_streams;
+  }
+  return view;
+}
+
 bool DiscoveryServer::Drain(const std::string& node_id) {
   std::lock_guard lock(mu_);
   bool found = false;

@@ -44,6 +44,8 @@ class DiscoveryServer final : public v1::AggregatedDiscovery::CallbackService, p
   void SetRollout(std::optional<RolloutAssignment> rollout) override;
   // The proxies moved by the current rollout (those moved on connecting included).
   std::set<std::string> RolloutMoved() const override;
+  GateView ViewForGate(const rollout::Selector& selector,
+                       const std::set<std::string>& moved) const override;
 
   // Sends the drain command to every stream of `node_id`; false when none is connected.
   bool Drain(const std::string& node_id);

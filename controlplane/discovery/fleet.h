@@ -61,6 +61,16 @@ class Fleet {
   virtual void Publish(int64_t version, const v1::Config& config) = 0;
   virtual void SetRollout(std::optional<RolloutAssignment> rollout) = 0;
   virtual std::set<std::string> RolloutMoved() const = 0;
+
+  // What a rollout's gate reads, without copying every proxy's status: the connected streams
+  // of the `moved` proxies, and how many connected streams `selector` picks (a proxy with two
+  // streams, e.g. an old one lingering, counts twice).
+  struct GateView {
+    std::vector<StreamStatus> moved;
+    std::size_t selected_streams = 0;
+  };
+  virtual GateView ViewForGate(const rollout::Selector& selector,
+                               const std::set<std::string>& moved) const = 0;
 };
 
 }  // namespace hermes::controlplane

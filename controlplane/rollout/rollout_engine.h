@@ -29,9 +29,10 @@ namespace hermes::controlplane {
 
 class RolloutEngine {
  public:
-  // Each proxy's requests and errors over the last `window` (StatsAggregator::ProxyTraffic).
-  using TrafficFn =
-      std::function<std::map<std::string, rollout::Traffic>(std::chrono::seconds window)>;
+  // The requests and errors over the last `window` of the `moved` proxies (first) and of every
+  // other proxy (second) (StatsAggregator::SplitCounts).
+  using TrafficFn = std::function<std::pair<rollout::Traffic, rollout::Traffic>(
+      std::chrono::seconds window, const std::set<std::string>& moved)>;
   // The configs proxies run changed: the fleet's and, during a rollout, the rollout's (for the
   // health checker and the stats' route names).
   using ConfigsFn = std::function<void(const v1::Config& fleet, const v1::Config* rollout)>;

@@ -65,7 +65,7 @@ struct GateInput {
                                     // (counted from the step's start or their reconnection)
   std::vector<std::string> nacked;  // moved proxies that refused the rollout's version
   Traffic step;                     // the moved proxies, over the window
-  Traffic rest;                     // every other connected proxy, over the same window
+  Traffic rest;                     // every other proxy that reported, over the same window
   double max_error_rate = 0.01;
   bool interval_passed = false;     // the step has run its whole interval
 };

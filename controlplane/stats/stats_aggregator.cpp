@@ -321,12 +321,14 @@ std::int64_t StatsAggregator::BucketIndex(TimePoint t) const {
   return ms >= 0 ? ms / width : (ms - width + 1) / width;
 }
 
-std::map<std::string, Counters> StatsAggregator::ProxyCounts(std::chrono::seconds window) const {
+std::pair<Counters, Counters> StatsAggregator::SplitCounts(std::chrono::seconds window,
+                                                           const std::set<std::string>& ids) const {
   const TimePoint now = clock_.Now();
   std::lock_guard lock(mu_);
   const Window span = WindowOf(window, now);
-  std::map<std::string, Counters> out;
-  for (const auto& [id, series] : proxy_series_) out.emplace(id, series.Sum(span.first, span.last));
+  std::pair<Counters, Counters> out;
+  for (const auto& [id, series] : proxy_series_)
+    (ids.contains(id) ? out.first : out.second) += series.Sum(span.first, span.last);
   return out;
 }
 

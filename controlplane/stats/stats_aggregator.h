@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -86,8 +87,10 @@ class StatsAggregator {
   v1::ListCircuitsResponse Circuits(const v1::ListCircuitsRequest& request) const;
   // Every endpoint a live proxy reports or that had traffic within the retention.
   std::map<EndpointKey, EndpointView> Endpoints(std::chrono::seconds window) const;
-  // Each proxy's counts (its clusters summed) over the last `window`: the rollout gate's input.
-  std::map<std::string, Counters> ProxyCounts(std::chrono::seconds window) const;
+  // The counts over the last `window` of the proxies in `ids` (first) and of every other proxy
+  // (second): the rollout gate's input.
+  std::pair<Counters, Counters> SplitCounts(std::chrono::seconds window,
+                                            const std::set<std::string>& ids) const;
   // Fleet aggregates in the Prometheus text format (hermes_fleet_*).
   void AppendPrometheus(std::string& out) const;
 

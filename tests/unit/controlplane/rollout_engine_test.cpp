@@ -43,6 +43,16 @@ class TestFleet final : public Fleet {
   std::set<std::string> RolloutMoved() const override {
     return rollout_ ? rollout_->moved : std::set<std::string>{};
   }
+  GateView ViewForGate(const rollout::Selector& selector,
+                       const std::set<std::string>& moved) const override {
+    GateView view;
+    for (const auto& s : proxies_) {
+      if (!s.connected) continue;
+      if (moved.contains(s.node.id())) view.moved.push_back(s);
+      if (rollout::Selects(selector, s.node)) ++view.selected_streams;
+    }
+    return view;
+  }
 
   // Every connected proxy runs what it is told.
   void AckAll() {
@@ -102,9 +112,15 @@ class RolloutEngineTest : public ::testing::Test {
   std::unique_ptr<RolloutEngine> MakeEngine() {
     return std::make_unique<RolloutEngine>(
         *store_, fleet_, clock_,
-        [this](std::chrono::seconds window) {
+        [this](std::chrono::seconds window, const std::set<std::string>& moved) {
           windows_.push_back(window);
-          return traffic_;
+          std::pair<rollout::Traffic, rollout::Traffic> out;
+          for (const auto& [id, t] : traffic_) {
+            rollout::Traffic& into = moved.contains(id) ? out.first : out.second;
+            into.requests += t.requests;
+            into.errors += t.errors;
+          }
+          return out;
         },
         [this](const v1::Config&, const v1::Config* rollout) { configs_calls_.push_back(rollout != nullptr); });
   }

@@ -200,6 +200,20 @@ TEST_F(StatsAggregatorTest, ProxiesAreSummedAndListedEachWithItsOwnCounts) {
             (std::map<std::string, std::uint64_t>{{"p1", 100}, {"p2", 40}}));
 }
 
+TEST_F(StatsAggregatorTest, SplitCountsSumsTheNamedProxiesApartFromTheOthersOverTheWindow) {
+  Ingest("p1", WebReport(7, 1, 100));
+  Ingest("p2", WebReport(7, 1, 40));
+  Ingest("p3", WebReport(7, 1, 10));
+  auto [named, rest] = stats_->SplitCounts(std::chrono::seconds(60), {"p1", "gone"});
+  EXPECT_EQ(named.requests(), 100u);
+  EXPECT_EQ(rest.requests(), 50u);
+  // Out of the window: nothing.
+  clock_.Advance(std::chrono::minutes(5));
+  auto [later, later_rest] = stats_->SplitCounts(std::chrono::seconds(60), {"p1"});
+  EXPECT_EQ(later.requests(), 0u);
+  EXPECT_EQ(later_rest.requests(), 0u);
+}
+
 TEST_F(StatsAggregatorTest, ACounterResetWithinARunKeepsWhatWasCountedBefore) {
   Ingest("p1", WebReport(7, 1, 100));
   Ingest("p1", WebReport(7, 2, 20));  // the proxy restarted this scope's counters
