@@ -596,6 +596,11 @@ int RunRollouts(v1::AdminService::Stub& admin, int rounds, int hold_ms) {
       return 1;
     }
     abort_us.push_back(std::max<int64_t>(0, (last - called) / 1000));
+    if (hold_ms > 0) {
+      std::printf("holding with no rollout for %d ms\n", hold_ms);
+      std::fflush(stdout);
+      std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
+    }
     if (round == 1) std::printf("rollouts: %d moved streams each (10%%)\n", moved);
   }
   // From the call, not its reply: the control plane stores the rollout, then pushes, then answers.
