@@ -221,14 +221,11 @@ void DiscoveryServer::WriteNodeState() {
       upserts.swap(upserts_);
       events.swap(events_);
     }
-    for (const auto& node : upserts) (void)store_->UpsertNode(node);
-    for (const auto& [_, e] : events) {
-      if (e.nack_error) {
-        (void)store_->RecordNack(e.node, e.type, e.version, *e.nack_error);
-      } else {
-        (void)store_->RecordAck(e.node, e.type, e.version);
-      }
-    }
+    // One transaction per wake-up: 10,000 proxies reconnecting are a few fsyncs, not 50,000.
+    std::vector<NodeEventRecord> records;
+    records.reserve(events.size());
+    for (auto& [_, e] : events) records.push_back({e.node, e.type, e.version, e.nack_error});
+    (void)store_->RecordNodeState(upserts, records);
   }
 }
 

@@ -48,6 +48,14 @@ struct NodeRecord {
   TimePoint last_seen;
 };
 
+// An ACK (nack_error unset) or NACK of `version` of `type` by a node, for RecordNodeState.
+struct NodeEventRecord {
+  std::string node_id;
+  std::string type;
+  VersionId version = 0;
+  std::optional<std::string> nack_error;
+};
+
 struct NodeAck {
   VersionId version = 0;
   TimePoint at;
@@ -168,6 +176,12 @@ class ConfigStore {
   // The node refused `version` of `type` with `error`. Also sets its last_seen to now.
   virtual Result<void> RecordNack(std::string_view node_id, std::string_view type,
                                   VersionId version, std::string_view error) = 0;
+
+  // Upserts the nodes, then records the ACKs and NACKs, in one transaction (one fsync for what a
+  // whole fleet's reconnection writes). A record naming an unknown node or version, or with an
+  // empty id or type, is skipped; the result counts them. On a storage error nothing is written.
+  virtual Result<std::size_t> RecordNodeState(const std::vector<NodeRecord>& upserts,
+                                              const std::vector<NodeEventRecord>& events) = 0;
 
   // Every node, by id, with its per-type ACK and NACK state.
   virtual Result<std::vector<NodeStatus>> ListNodes() const = 0;

@@ -341,7 +341,16 @@ Result<void> SqliteConfigStore::UpsertNode(const NodeRecord& node) {
   std::lock_guard lock(mutex_);
   Transaction transaction(db_.get(), Transaction::Mode::kWrite);
   if (transaction.begin_result() != SQLITE_OK) return StorageError(operation + ": begin");
+  if (auto upserted = UpsertNodeLocked(node); !upserted) return upserted.error();
+  if (transaction.Commit() != SQLITE_OK) return StorageError(operation + ": commit");
+  return {};
+}
 
+Result<void> SqliteConfigStore::UpsertNodeLocked(const NodeRecord& node) {
+  const std::string operation = "upsert node " + Quoted(node.id);
+  if (node.id.empty()) {
+    return Error(StoreErrorKind::kInvalidArgument, "upsert node", "node id is empty");
+  }
   Statement upsert(db_.get(),
                    "INSERT INTO nodes (id, node_group, address, connected_since_us, last_seen_us) "
                    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
@@ -366,7 +375,6 @@ Result<void> SqliteConfigStore::UpsertNode(const NodeRecord& node) {
     insert.Bind(3, value);
     if (insert.Step() != SQLITE_DONE) return StorageError(operation + ": label " + Quoted(key));
   }
-  if (transaction.Commit() != SQLITE_OK) return StorageError(operation + ": commit");
   return {};
 }
 
@@ -376,8 +384,6 @@ Result<void> SqliteConfigStore::RecordNodeEventLocked(std::string_view operation
                                                       std::string_view sql,
                                                       std::optional<std::string_view> error) {
   if (type.empty()) return Error(StoreErrorKind::kInvalidArgument, operation, "type is empty");
-  Transaction transaction(db_.get(), Transaction::Mode::kWrite);
-  if (transaction.begin_result() != SQLITE_OK) return StorageError(std::string(operation));
 
   // Checked here rather than left to the foreign keys, whose error does not say which one failed.
   Statement node(db_.get(), "SELECT 1 FROM nodes WHERE id = ?1");
@@ -408,34 +414,77 @@ Result<void> SqliteConfigStore::RecordNodeEventLocked(std::string_view operation
   seen.Bind(1, node_id);
   seen.Bind(2, now);
   if (seen.Step() != SQLITE_DONE) return StorageError(std::string(operation) + ": last seen");
-  if (transaction.Commit() != SQLITE_OK) return StorageError(std::string(operation) + ": commit");
   return {};
+}
+
+namespace {
+
+constexpr const char* kAckSql =
+    "INSERT INTO node_acks (node_id, resource_type, version, acked_at_us) "
+    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (node_id, resource_type) DO UPDATE SET "
+    "version = excluded.version, acked_at_us = excluded.acked_at_us";
+constexpr const char* kNackSql =
+    "INSERT INTO node_nacks (node_id, resource_type, version, nacked_at_us, error) "
+    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (node_id, resource_type) DO UPDATE SET "
+    "version = excluded.version, nacked_at_us = excluded.nacked_at_us, error = excluded.error";
+
+std::string EventOperation(std::string_view what, std::string_view node_id, std::string_view type,
+                           VersionId version) {
+  return "record " + std::string(what) + " of " + std::string(type) + " v" + std::to_string(version) +
+         " by node " + Quoted(node_id);
+}
+
+}  // namespace
+
+Result<void> SqliteConfigStore::RecordOneEvent(std::string_view what, std::string_view node_id,
+                                               std::string_view type, VersionId version,
+                                               std::optional<std::string_view> error) {
+  const std::string operation = EventOperation(what, node_id, type, version);
+  std::lock_guard lock(mutex_);
+  Transaction transaction(db_.get(), Transaction::Mode::kWrite);
+  if (transaction.begin_result() != SQLITE_OK) return StorageError(operation);
+  if (auto r = RecordNodeEventLocked(operation, node_id, type, version, error ? kNackSql : kAckSql, error); !r)
+    return r.error();
+  if (transaction.Commit() != SQLITE_OK) return StorageError(operation + ": commit");
+  return {};
+}
+
+Result<std::size_t> SqliteConfigStore::RecordNodeState(const std::vector<NodeRecord>& upserts,
+                                                       const std::vector<NodeEventRecord>& events) {
+  std::lock_guard lock(mutex_);
+  Transaction transaction(db_.get(), Transaction::Mode::kWrite);
+  if (transaction.begin_result() != SQLITE_OK) return StorageError("record node state: begin");
+  std::size_t skipped = 0;
+  auto skip_or_fail = [&](const StoreError& e) -> bool {
+    if (e.kind == StoreErrorKind::kNotFound || e.kind == StoreErrorKind::kInvalidArgument) {
+      ++skipped;  // one bad record must not cost the others
+      return false;
+    }
+    return true;
+  };
+  for (const NodeRecord& node : upserts) {
+    if (auto r = UpsertNodeLocked(node); !r && skip_or_fail(r.error())) return r.error();
+  }
+  for (const NodeEventRecord& e : events) {
+    const char* what = e.nack_error ? "NACK" : "ACK";
+    auto r = RecordNodeEventLocked(EventOperation(what, e.node_id, e.type, e.version), e.node_id, e.type,
+                                   e.version, e.nack_error ? kNackSql : kAckSql,
+                                   e.nack_error ? std::optional<std::string_view>(*e.nack_error)
+                                                : std::nullopt);
+    if (!r && skip_or_fail(r.error())) return r.error();
+  }
+  if (transaction.Commit() != SQLITE_OK) return StorageError("record node state: commit");
+  return skipped;
 }
 
 Result<void> SqliteConfigStore::RecordAck(std::string_view node_id, std::string_view type,
                                           VersionId version) {
-  const std::string operation = "record ACK of " + std::string(type) + " v" +
-                                std::to_string(version) + " by node " + Quoted(node_id);
-  std::lock_guard lock(mutex_);
-  return RecordNodeEventLocked(
-      operation, node_id, type, version,
-      "INSERT INTO node_acks (node_id, resource_type, version, acked_at_us) "
-      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (node_id, resource_type) DO UPDATE SET "
-      "version = excluded.version, acked_at_us = excluded.acked_at_us",
-      std::nullopt);
+  return RecordOneEvent("ACK", node_id, type, version, std::nullopt);
 }
 
 Result<void> SqliteConfigStore::RecordNack(std::string_view node_id, std::string_view type,
                                            VersionId version, std::string_view error) {
-  const std::string operation = "record NACK of " + std::string(type) + " v" +
-                                std::to_string(version) + " by node " + Quoted(node_id);
-  std::lock_guard lock(mutex_);
-  return RecordNodeEventLocked(
-      operation, node_id, type, version,
-      "INSERT INTO node_nacks (node_id, resource_type, version, nacked_at_us, error) "
-      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (node_id, resource_type) DO UPDATE SET "
-      "version = excluded.version, nacked_at_us = excluded.nacked_at_us, error = excluded.error",
-      error);
+  return RecordOneEvent("NACK", node_id, type, version, error);
 }
 
 Result<std::vector<NodeStatus>> SqliteConfigStore::ListNodes() const {

@@ -40,6 +40,8 @@ class SqliteConfigStore final : public ConfigStore {
                          VersionId version) override;
   Result<void> RecordNack(std::string_view node_id, std::string_view type, VersionId version,
                           std::string_view error) override;
+  Result<std::size_t> RecordNodeState(const std::vector<NodeRecord>& upserts,
+                                      const std::vector<NodeEventRecord>& events) override;
   Result<std::vector<NodeStatus>> ListNodes() const override;
 
   Result<void> SaveStats(const StoredStats& stats) override;
@@ -69,7 +71,10 @@ class SqliteConfigStore final : public ConfigStore {
   // Appends a fleet_versions row (the version must exist), in the caller's transaction.
   Result<void> InsertFleetVersionLocked(std::string_view operation, VersionId version,
                                         std::string_view reason);
-  // Checks that the node and version exist, then runs `sql` (an upsert of one ACK or NACK row:
+  Result<void> UpsertNodeLocked(const NodeRecord& node);
+  Result<void> RecordOneEvent(std::string_view what, std::string_view node_id, std::string_view type,
+                              VersionId version, std::optional<std::string_view> error);
+  // In the caller's write transaction: checks that the node and version exist, then runs `sql` (an upsert of one ACK or NACK row:
   // ?1 node, ?2 type, ?3 version, ?4 now, ?5 the NACK's error) and marks the node seen.
   Result<void> RecordNodeEventLocked(std::string_view operation, std::string_view node_id,
                                      std::string_view type, VersionId version, std::string_view sql,

@@ -451,5 +451,24 @@ TEST_F(SqliteConfigStoreTest, OnlyOneRolloutIsActiveAtATime) {
   EXPECT_FALSE(all[1].active);
 }
 
+TEST_F(SqliteConfigStoreTest, NodeStateIsRecordedInOneBatchSkippingWhatNamesNothing) {
+  ASSERT_TRUE(store_->Apply(SampleConfig("a"), "t", "").ok());
+  std::vector<NodeRecord> nodes = {{.id = "p1"}, {.id = "p2"}};
+  std::vector<NodeEventRecord> events = {
+      {"p1", "clusters", 1, std::nullopt},
+      {"p2", "routes", 1, std::string("routes[0].cluster: unknown")},
+      {"ghost", "clusters", 1, std::nullopt},  // never upserted: skipped
+      {"p1", "routes", 9, std::nullopt},       // no such version: skipped
+  };
+  auto recorded = store_->RecordNodeState(nodes, events);
+  ASSERT_TRUE(recorded.ok()) << recorded.error().message;
+  EXPECT_EQ(recorded.value(), 2u);
+  auto listed = store_->ListNodes().value();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].types.at("clusters").acked->version, 1);
+  EXPECT_FALSE(listed[0].types.contains("routes"));
+  EXPECT_EQ(listed[1].types.at("routes").last_nack->error, "routes[0].cluster: unknown");
+}
+
 }  // namespace
 }  // namespace hermes::controlplane
