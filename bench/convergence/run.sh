@@ -87,10 +87,9 @@ if [[ " $PHASES " == *" rollout "* ]]; then
   # The control plane's CPU while one rollout is in progress and nothing else happens (the gate
   # is checked every 250 ms over every stream).
   "$B/bench/convergence/convergence_load" --server "127.0.0.1:$CP_PORT" --streams "$STREAMS" \
-    --rollouts 1 --hold-ms 90000 >"$TMP/hold.out" 2>&1 &
+    --rollouts 1 --hold-ms 40000 >"$TMP/hold.out" 2>&1 &
   HOLD=$!
-  # The control plane writes each new stream's ACKs to SQLite, one transaction each (10,000
-  # streams: 40,000 fsyncs, about a minute here): sampled after that backlog is written.
+  # Sampled 20 s into each hold, after the streams' node state is written to SQLite.
   cpu_ms_per_s() {  # the control plane's CPU over 10 s, $2 s after the line $1 appears
     for _ in $(seq 600); do grep -q "$1" "$TMP/hold.out" && break; sleep 0.1; done
     sleep "$2"
@@ -98,8 +97,8 @@ if [[ " $PHASES " == *" rollout "* ]]; then
     t0=$(awk '{print $14 + $15}' "/proc/$CP_PID/stat"); sleep 10; t1=$(awk '{print $14 + $15}' "/proc/$CP_PID/stat")
     echo $(( (t1 - t0) * 1000 / $(getconf CLK_TCK) / 10 ))
   }
-  with=$(cpu_ms_per_s "holding the rollout" 75)
-  without=$(cpu_ms_per_s "holding with no rollout" 30)
+  with=$(cpu_ms_per_s "holding the rollout" 20)
+  without=$(cpu_ms_per_s "holding with no rollout" 20)
   echo "control plane CPU with $STREAMS streams idle: $with ms per second with a rollout in progress, $without ms without"
   wait "$HOLD" || true
   stop "$CP_PID"
