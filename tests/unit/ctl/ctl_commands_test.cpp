@@ -137,6 +137,20 @@ TEST(RunProxiesTest, UnreachableControlPlaneNamesTheAddressAndFails) {
   EXPECT_EQ(fx.out.str(), "");
 }
 
+// Runs each command against the unreachable control plane: exit 1, the address named on stderr,
+// nothing on stdout, and no wait started (drain --wait, --watch).
+void ExpectEachFailsUnreachable(const std::vector<std::function<int(Fixture&)>>& runs) {
+  for (size_t i = 0; i < runs.size(); ++i) {
+    Fixture fx;
+    EXPECT_EQ(runs[i](fx), 1) << i;
+    EXPECT_THAT(fx.err.str(),
+                StartsWith("hermesctl: cannot reach the control plane at 127.0.0.1:1"))
+        << i;
+    EXPECT_EQ(fx.out.str(), "") << i;
+    EXPECT_EQ(fx.waiter.waits, 0) << i;
+  }
+}
+
 // Each fleet command against an unreachable control plane: exit 1, nothing on stdout.
 TEST(FleetCommandsTest, UnreachableControlPlaneNamesTheAddressAndFails) {
   const std::vector<std::function<int(Fixture&)>> runs = {
@@ -146,14 +160,7 @@ TEST(FleetCommandsTest, UnreachableControlPlaneNamesTheAddressAndFails) {
       [](Fixture& fx) { return RunCircuits({}, fx.MakeSession(), *fx.stub, fx.out, fx.err); },
       [](Fixture& fx) { return RunHealthEvents({}, fx.MakeSession(), *fx.stub, fx.out, fx.err); },
   };
-  for (size_t i = 0; i < runs.size(); ++i) {
-    Fixture fx;
-    EXPECT_EQ(runs[i](fx), 1) << i;
-    EXPECT_THAT(fx.err.str(),
-                StartsWith("hermesctl: cannot reach the control plane at 127.0.0.1:1"))
-        << i;
-    EXPECT_EQ(fx.out.str(), "") << i;
-  }
+  ExpectEachFailsUnreachable(runs);
 }
 
 // A gRPC server on loopback with the generated AdminService base, which implements no method:
@@ -198,15 +205,7 @@ TEST(RolloutCommandsTest, UnreachableControlPlaneNamesTheAddressAndFails) {
         return RunDrain(args, fx.MakeSession(), *fx.stub, fx.out, fx.err);
       },
   };
-  for (size_t i = 0; i < runs.size(); ++i) {
-    Fixture fx;
-    EXPECT_EQ(runs[i](fx), 1) << i;
-    EXPECT_THAT(fx.err.str(),
-                StartsWith("hermesctl: cannot reach the control plane at 127.0.0.1:1"))
-        << i;
-    EXPECT_EQ(fx.out.str(), "") << i;
-    EXPECT_EQ(fx.waiter.waits, 0) << i;
-  }
+  ExpectEachFailsUnreachable(runs);
 }
 
 // A watch whose first call fails ends at once: an operator who mistyped --server is not left
