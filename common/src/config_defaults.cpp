@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 
+#include "hermes/common/ascii.h"
 #include "hermes/common/config.h"
 #include "hermes/common/duration.h"
 
@@ -21,6 +22,12 @@ void ApplyListenerDefaults(v1::Listener& listener, int index) {
   if (!listener.has_header_timeout()) *listener.mutable_header_timeout() = ToProto(10s);
   if (!listener.has_idle_timeout()) *listener.mutable_idle_timeout() = ToProto(60s);
   if (!listener.has_drain_timeout()) *listener.mutable_drain_timeout() = ToProto(30s);
+  if (!listener.has_normalize_path()) listener.set_normalize_path(true);
+  if (!listener.has_merge_slashes()) listener.set_merge_slashes(true);
+  if (listener.escaped_slashes().empty()) listener.set_escaped_slashes("reject");
+  if (!listener.has_request_timeout()) *listener.mutable_request_timeout() = ToProto(300s);
+  if (!listener.has_min_request_body_rate()) listener.set_min_request_body_rate(1024);
+  if (!listener.has_request_buffer_bytes()) listener.set_request_buffer_bytes(65536);
 }
 
 void ApplyRetryDefaults(v1::RetryPolicy& retry) {
@@ -37,6 +44,16 @@ void ApplyRouteDefaults(v1::Route& route, int index) {
   if (!route.has_timeout()) *route.mutable_timeout() = ToProto(15s);
   // Absent stays absent: the implicit policy (connect failures on other endpoints) applies.
   if (route.has_retry_policy()) ApplyRetryDefaults(*route.mutable_retry_policy());
+  bool websocket_listed = false;
+  for (v1::UpgradeConfig& upgrade : *route.mutable_upgrade_configs()) {
+    if (!upgrade.has_enabled()) upgrade.set_enabled(true);
+    websocket_listed = websocket_listed || AsciiLower(upgrade.upgrade_type()) == "websocket";
+  }
+  if (!websocket_listed) {
+    v1::UpgradeConfig& websocket = *route.add_upgrade_configs();
+    websocket.set_upgrade_type("websocket");
+    websocket.set_enabled(true);
+  }
 }
 
 void ApplyHealthCheckDefaults(v1::HealthCheck& check) {
@@ -129,6 +146,7 @@ void ApplyDefaults(v1::Config& config) {
   if (config.admin().address().empty()) {
     config.mutable_admin()->set_address(std::string(kDefaultAdminAddress));
   }
+  if (!config.admin().has_max_connections()) config.mutable_admin()->set_max_connections(64);
   for (int i = 0; i < config.routes_size(); ++i) ApplyRouteDefaults(*config.mutable_routes(i), i);
   for (v1::Cluster& cluster : *config.mutable_clusters()) ApplyClusterDefaults(cluster);
 }

@@ -6,6 +6,6 @@
 namespace hermes::config {
 
 inline constexpr std::string_view kDefaultListenAddress = ":8080";
-inline constexpr std::string_view kDefaultAdminAddress = ":8081";
+inline constexpr std::string_view kDefaultAdminAddress = "127.0.0.1:8081";
 
 }  // namespace hermes::config

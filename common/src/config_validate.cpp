@@ -10,6 +10,9 @@ std::vector<ConfigError> Validate(const v1::Config& config) {
     errors.insert(errors.end(), std::make_move_iterator(found.begin()),
                   std::make_move_iterator(found.end()));
   }
+  // A short key could be found from observed ids by brute force (the value is never echoed).
+  if (!config.sticky_secret().empty() && config.sticky_secret().size() < 16)
+    errors.push_back({"sticky_secret", "must be at least 16 bytes long", ""});
   return errors;
 }
 

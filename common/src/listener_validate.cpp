@@ -6,6 +6,7 @@
 
 #include "config_validate.h"
 #include "hermes/common/address.h"
+#include "hermes/common/cidr.h"
 #include "validation_rules.h"
 
 namespace hermes::config {
@@ -36,6 +37,17 @@ void ValidateListener(const v1::Listener& listener, const std::string& path, Err
   errors.Check(path + ".header_timeout", CheckPositive(listener.header_timeout()));
   errors.Check(path + ".idle_timeout", CheckPositive(listener.idle_timeout()));
   errors.Check(path + ".drain_timeout", CheckPositive(listener.drain_timeout()));
+  errors.Check(path + ".request_timeout", CheckNotNegative(listener.request_timeout()));
+  for (int i = 0; i < listener.trusted_proxies_size(); ++i) {
+    std::string why;
+    if (!ParseCidr(listener.trusted_proxies(i), &why))
+      errors.Add(path + ".trusted_proxies[" + std::to_string(i) + "]", why);
+  }
+  const std::string& slashes = listener.escaped_slashes();
+  if (slashes != "reject" && slashes != "keep" && slashes != "unescape") {
+    errors.Add(path + ".escaped_slashes",
+               Quote(slashes) + " is not one of \"reject\", \"keep\", \"unescape\"");
+  }
 }
 
 }  // namespace
@@ -62,6 +74,7 @@ std::vector<ConfigError> ValidateListeners(const v1::Config& config) {
   }
 
   const std::string& admin = config.admin().address();
+  errors.Check("admin.max_connections", CheckPositive(config.admin().max_connections()));
   if (admin != "off") {
     errors.Check("admin.address", CheckListenAddress(admin));
     if (std::optional<BoundAddress> bound = FixedAddress(admin)) {

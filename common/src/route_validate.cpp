@@ -4,6 +4,7 @@
 #include <string>
 
 #include "config_validate.h"
+#include "hermes/common/ascii.h"
 #include "hermes/common/duration.h"
 #include "hermes/common/host_name.h"
 #include "validation_rules.h"
@@ -31,6 +32,24 @@ void ValidateMatch(const v1::RouteMatch& match, const std::string& path, ErrorLi
   }
   if (!match.prefix().empty() && !match.path().empty()) {
     errors.Add(path, "set either prefix or path, not both");
+  }
+}
+
+// Upgrade types are RFC 9110 tokens (the protocol name, without a version); each listed once.
+void ValidateUpgrades(const v1::Route& route, const std::string& path, ErrorList& errors) {
+  std::set<std::string> seen;
+  for (int i = 0; i < route.upgrade_configs_size(); ++i) {
+    const std::string type = AsciiLower(route.upgrade_configs(i).upgrade_type());
+    const std::string at = path + ".upgrade_configs[" + std::to_string(i) + "].upgrade_type";
+    if (type.empty()) {
+      errors.Add(at, "must be set (e.g. \"websocket\")");
+    } else if (CheckHeaderName(type)) {
+      errors.Add(at, Quote(type) + " is not a protocol token");
+    } else if (type == "h2c") {
+      errors.Add(at, "h2c upgrades are never forwarded (HTTP/2 to upstreams is a cluster setting)");
+    } else if (!seen.insert(type).second) {
+      errors.Add(at, Quote(type) + " is listed twice");
+    }
   }
 }
 
@@ -129,6 +148,7 @@ std::vector<ConfigError> ValidateRoutes(const v1::Config& config) {
                     errors);
     errors.Check(path + ".timeout", CheckNotNegative(route.timeout()));
     if (route.has_retry_policy()) ValidateRetryPolicy(route, path + ".retry_policy", errors);
+    ValidateUpgrades(route, path, errors);
   }
   return std::move(errors).Take();
 }
