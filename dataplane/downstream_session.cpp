@@ -9,7 +9,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include "dataplane/http/body_rate.h"
 #include "dataplane/http/checks.h"
+#include "dataplane/http/forwarded.h"
 #include "dataplane/http/head_writer.h"
 #include "dataplane/http/message.h"
 #include "dataplane/http/cookie.h"
@@ -33,7 +35,12 @@ constexpr size_t kInitialBuffer = 4096;
 constexpr size_t kBodyRead = 65536;
 constexpr size_t kStaging = 16384;  // decoded chunked bodies pass through here
 constexpr size_t kResponseHeaderLimit = 65536;
-constexpr int kMaxConnectAttempts = 3;
+// Interim (1xx) responses forwarded per request at most (Envoy keeps no count; a stream of 103s
+// would otherwise keep a request open for ever): past it, 502.
+constexpr int kMaxInterimResponses = 16;
+// A kept replay buffer bigger than this goes back to the heap after its request: an idle
+// connection holds no body buffer.
+constexpr size_t kKeptReplayCapacity = 16384;
 
 // How one proxied exchange ended, for the connection's next step.
 enum class Outcome { kKeepAlive, kClose };
@@ -79,7 +86,13 @@ class DownstreamSession final : public SessionBase {
     w_.Attach(*this);
     error_code ec;
     auto remote = socket_.remote_endpoint(ec);
-    client_ip_ = ec ? std::string("unknown") : remote.address().to_string();
+    if (!ec) {
+      peer_ = Unmapped(remote.address());
+      peer_ip_ = peer_.to_string();
+    } else {
+      peer_ip_ = "unknown";
+    }
+    client_ip_ = peer_ip_;
     socket_.set_option(tcp::no_delay(true), ec);
     buffer_.reserve(kInitialBuffer);
   }
@@ -99,9 +112,22 @@ class DownstreamSession final : public SessionBase {
     expired_ = false;
     deadline = d.count() > 0 ? w_.coarse_now() + d : Clock::time_point::max();
   }
+  // Before each read of the client's body: the idle timeout, the whole request's deadline and the
+  // minimum body rate, whichever comes first.
+  void SetBodyDeadline() {
+    SetDeadline(settings_->idle_timeout);
+    if (settings_->request_timeout.count() > 0)
+      deadline = std::min(deadline, request_began_ + settings_->request_timeout);
+    if (settings_->min_request_body_rate > 0)
+      deadline = std::min(deadline, http::BodyRateDeadline(body_began_, body_received_,
+                                                           settings_->min_request_body_rate));
+  }
+  // A client body read failed: 408 if it was the deadline and the client has had no answer.
+  Task<void> BodyReadFailed();
 
   Task<bool> ServeRequest();
   Task<std::optional<size_t>> ReadRequestHead();
+  bool UpgradeAllowed(const Route& route) const;
   Task<bool> Reject(unsigned status, std::string_view reason);
   // How one try on one endpoint ended.
   enum class Attempt { kHead, kFailed, kRetryFresh, kClientGone, kOverloaded };
@@ -123,6 +149,9 @@ class DownstreamSession final : public SessionBase {
     error_code ec;
   };
   Decoded DecodeChunked();
+  // The chunked parser needs more bytes but the buffer already holds a header's worth: a chunk
+  // size line (with its extensions) or a trailer section that never ends.
+  bool ChunkFramingTooLarge() const { return buffer_.size() >= settings_->max_header_bytes; }
   Task<bool> ContinueIfExpected();
   Task<Attempt> SendRequest(bool reused);
   Task<Attempt> SendChunkedRequestBody(bool& wrote_head);
@@ -153,7 +182,10 @@ class DownstreamSession final : public SessionBase {
   Worker& w_;
   Socket socket_;
   std::string listener_;
-  std::string client_ip_;
+  boost::asio::ip::address peer_;  // the TCP peer, IPv4-mapped addresses as IPv4
+  std::string peer_ip_;
+  bool peer_trusted_ = false;  // peer_ is in the listener's trusted_proxies
+  std::string client_ip_;      // the peer, or the client the trusted hops name
   SnapshotPtr snap_;
   const ListenerSettings* settings_ = nullptr;
   ListenerShard* listener_stats_ = nullptr;
@@ -164,6 +196,9 @@ class DownstreamSession final : public SessionBase {
   std::optional<http::ResponseParser> res_;
   std::string out_;           // head being written (kept until the response starts, for retries)
   std::string target_;        // rewritten request target
+  std::string path_scratch_;  // normalized path, when it differs from the client's
+  std::string_view path_;     // the normalized path (into the request or path_scratch_)
+  std::string_view query_;    // "?..." of the client's target, or ""
   std::string_view target_view_;  // the target sent upstream (target_ or the client's)
   std::string replay_;        // request body kept for retries (BufferRequestBody)
   std::string sticky_field_;  // Set-Cookie or header line pinning the client
@@ -179,6 +214,9 @@ class DownstreamSession final : public SessionBase {
   std::string_view request_id_view_;
 
   Clock::time_point started_{};
+  Clock::time_point request_began_{};  // first byte of the request head (coarse)
+  Clock::time_point body_began_{};     // the head was complete (coarse)
+  uint64_t body_received_ = 0;         // client bytes read after the head
   bool expired_ = false;
   bool waiting_ = false;  // between requests with nothing buffered: drain may close it
   bool client_keep_alive_ = false;
@@ -199,6 +237,7 @@ bool DownstreamSession::RefreshSnapshot() {
     snap_ = current;
     settings_ = snap_->FindListener(listener_);
     if (!settings_) settings_ = &snap_->listeners.front();
+    peer_trusted_ = !settings_->trusted_proxies.empty() && settings_->trusted_proxies.Contains(peer_);
     if (!listener_stats_) {
       listener_stats_ = &settings_->stats->shards[w_.id()];
       listener_stats_->active_connections.Add(1);
@@ -273,6 +312,7 @@ Task<std::optional<size_t>> DownstreamSession::ReadRequestHead() {
   bool partial_seen = false;
   for (;;) {
     if (buffer_.size() > 0) {
+      if (request_began_ == Clock::time_point::max()) request_began_ = w_.coarse_now();
       waiting_ = false;
       error_code ec;
       size_t n = req_->put(buffer_.data(), ec);
@@ -311,10 +351,13 @@ Task<bool> DownstreamSession::ServeRequest() {
   req_->body_limit(boost::none);  // Hermes enforces max_request_body itself, with 413
   status_ = 0;
   request_sent_ = response_started_ = response_complete_ = upgrade_ = head_request_ = false;
+  request_began_ = Clock::time_point::max();
+  body_received_ = 0;
 
   std::optional<size_t> head_size = co_await ReadRequestHead();
   if (!head_size) co_return false;
   started_ = Clock::now();
+  body_began_ = w_.coarse_now();
   listener_stats_->requests.Add();
 
   std::string_view head(static_cast<const char*>(buffer_.data().data()), *head_size);
@@ -333,9 +376,19 @@ Task<bool> DownstreamSession::ServeRequest() {
                                         *cl > settings_->max_request_body)
     co_return co_await Reject(413, "request body larger than max_request_body");
 
+  // Routing, rewriting and forwarding all see the normalized path.
+  size_t q = target.find('?');
+  query_ = q == std::string_view::npos ? std::string_view() : target.substr(q);
+  path_ = target.substr(0, q);
+  if (target != "*") {
+    http::PathResult normalized = http::NormalizePath(path_, settings_->path, path_scratch_);
+    if (!normalized.ok) co_return co_await Reject(400, normalized.reason);
+    path_ = normalized.path;
+  }
+  if (peer_trusted_) http::ResolveClient(req.base(), peer_, true, settings_->trusted_proxies, client_ip_);
+
   std::string_view host = NormalizeHost(req[field::host], host_scratch_);
-  std::string_view path = target.substr(0, target.find('?'));
-  const Route* route = snap_->Match(host, path);
+  const Route* route = snap_->Match(host, path_);
   if (!route || !route->cluster) {
     bool body = req_->chunked() || req_->content_length().value_or(0) > 0;
     if (body) co_return co_await Reject(404, "no route for this request");
@@ -347,9 +400,35 @@ Task<bool> DownstreamSession::ServeRequest() {
   }
 
   client_keep_alive_ = req.keep_alive() && !w_.draining();
-  upgrade_ = req_->upgrade();
+  upgrade_ = UpgradeAllowed(*route);
   Outcome outcome = co_await Proxy(*route);
   co_return outcome == Outcome::kKeepAlive && !w_.draining();
+}
+
+// An upgrade goes through only as one protocol token the route enables ("websocket",
+// "websocket/13"); anything else (h2c, a list, "Connection: upgrade" with no Upgrade) is an
+// ordinary request, its Upgrade and Connection fields dropped as hop-by-hop.
+bool DownstreamSession::UpgradeAllowed(const Route& route) const {
+  if (!req_->upgrade()) return false;
+  const auto& req = req_->get();
+  std::string_view value;
+  size_t fields = 0;
+  for (const auto& f : req) {
+    if (f.name() != field::upgrade) continue;
+    ++fields;
+    value = f.value();
+  }
+  if (fields != 1) return false;
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (value.empty() || value.find(',') != std::string_view::npos) return false;
+  std::string_view protocol = value.substr(0, value.find('/'));
+  if (http::IEquals(protocol, "h2c")) return false;
+  return route.AllowsUpgrade(protocol);
+}
+
+Task<void> DownstreamSession::BodyReadFailed() {
+  if (expired_ && !response_started_) co_await Reject(408, "request body not received in time");
 }
 
 void DownstreamSession::GenerateRequestId() {
@@ -380,21 +459,43 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
   auto& cluster_shard = cluster.stats->shards[w_.id()];
   auto& req = req_->get();
 
-  // Target after prefix rewrite.
+  // Target: the normalized path, after prefix rewrite, and the client's query.
   std::string_view target = req.target();
   if (route.has_prefix_rewrite) {
-    std::string_view rest = target.substr(route.path.empty() ? route.prefix.size() : route.path.size());
+    std::string_view rest = path_.substr(route.path.empty() ? route.prefix.size() : route.path.size());
     target_.assign(route.prefix_rewrite);
     if (!target_.empty() && target_.back() == '/' && !rest.empty() && rest.front() == '/')
       rest.remove_prefix(1);
     target_.append(rest);
     if (target_.empty() || target_.front() != '/') target_.insert(0, "/");
+    target_.append(query_);
+    target = target_;
+  } else if (path_.data() != target.data()) {
+    target_.assign(path_).append(query_);
     target = target_;
   }
   target_view_ = target;
   served_ = nullptr;
   request_id_view_ = {};
   if (http::ClientRequestId(req).empty()) GenerateRequestId();
+
+  const resilience::RetrySettings& retry = route.retry;
+  bool has_body = req_->chunked() || req_->content_length().value_or(0) > 0;
+  replay_.clear();
+  replay_ready_ = continue_sent_ = false;
+  tried_.clear();
+  if (has_body) {
+    // A small body is read whole before anything of the cluster is taken, so a slow client holds
+    // no upstream connection (nginx's request buffering); one up to the retry buffer limit is
+    // kept for a retry.
+    uint64_t limit = settings_->request_buffer_bytes;
+    if (!retry.implicit && retry.num_retries > 0) limit = std::max(limit, retry.buffer_limit);
+    if (settings_->max_request_body > 0) limit = std::min(limit, settings_->max_request_body);
+    if (limit > 0 && !co_await BufferRequestBody(limit)) {
+      Finish(&route, status_);
+      co_return Outcome::kClose;
+    }
+  }
 
   if (!cs.limits.requests.TryAcquire(cluster.limits.max_requests)) {
     cluster_shard.upstream_overflow.Add();
@@ -405,18 +506,8 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
   route_shard.active_requests.Add(1);
   cluster_shard.active_requests.Add(1);
 
-  const resilience::RetrySettings& retry = route.retry;
-  bool has_body = req_->chunked() || req_->content_length().value_or(0) > 0;
-  replay_.clear();
-  replay_ready_ = continue_sent_ = false;
-  tried_.clear();
   Outcome outcome = Outcome::kClose;
   bool done = false;
-  if (has_body && !retry.implicit && retry.num_retries > 0) {
-    uint64_t limit = retry.buffer_limit;
-    if (settings_->max_request_body > 0) limit = std::min(limit, settings_->max_request_body);
-    if (limit > 0 && !co_await BufferRequestBody(limit)) done = true;
-  }
 
   std::optional<uint64_t> hash = cluster.hash_policy.empty() ? std::nullopt : HashKey(cluster);
   std::optional<size_t> sticky = StickyEndpoint(cluster);
@@ -543,6 +634,7 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
   if (retry_slot) cs.retries.Release();
   cs.limits.requests.Release();
   up_.reset();
+  if (replay_.capacity() > kKeptReplayCapacity) std::string().swap(replay_);
   // The response's header fields go back to the arena now, so that the arena is empty (and
   // reset) when the next request's parser takes it.
   res_.reset();
@@ -718,7 +810,7 @@ Task<DownstreamSession::Attempt> DownstreamSession::TryEndpoint(const Route& rou
     }
     out_.clear();
     http::WriteRequestHead(out_, req.base(), route,
-                           {target_view_, host, client_ip_, request_id_view_, framing, upgrade_});
+                           {target_view_, host, peer_ip_, peer_trusted_, request_id_view_, framing, upgrade_});
 
     ep.state->active_requests.fetch_add(1, std::memory_order_relaxed);
     Attempt result = co_await SendRequest(reused);
@@ -767,12 +859,16 @@ Task<bool> DownstreamSession::BufferRequestBody(uint64_t limit) {
     replay_.reserve(static_cast<size_t>(length));
     while (replay_.size() < length) {
       if (buffer_.size() == 0) {
-        SetDeadline(settings_->idle_timeout);
+        SetBodyDeadline();
         auto [ec, n] = co_await socket_.async_read_some(
             buffer_.prepare(static_cast<size_t>(std::min<uint64_t>(length - replay_.size(), kBodyRead))),
             kNoThrow);
-        if (ec) co_return false;
+        if (ec) {
+          co_await BodyReadFailed();
+          co_return false;
+        }
         buffer_.commit(n);
+        body_received_ += n;
       }
       size_t k = static_cast<size_t>(std::min<uint64_t>(length - replay_.size(), buffer_.size()));
       replay_.append(static_cast<const char*>(buffer_.data().data()), k);
@@ -798,10 +894,18 @@ Task<bool> DownstreamSession::BufferRequestBody(uint64_t limit) {
     }
     if (req_->is_done()) break;
     if (consumed == 0 && produced == 0) {
-      SetDeadline(settings_->idle_timeout);
+      if (ChunkFramingTooLarge()) {
+        co_await Reject(400, "chunk header or trailer section too large");
+        co_return false;
+      }
+      SetBodyDeadline();
       auto [rec, n] = co_await socket_.async_read_some(buffer_.prepare(kBodyRead), kNoThrow);
-      if (rec) co_return false;
+      if (rec) {
+        co_await BodyReadFailed();
+        co_return false;
+      }
       buffer_.commit(n);
+      body_received_ += n;
     }
   }
   replay_ready_ = true;
@@ -854,11 +958,15 @@ Task<DownstreamSession::Attempt> DownstreamSession::SendRequest(bool reused) {
 
   while (remaining > 0 || !wrote_head) {
     if (buffer_.size() == 0 && wrote_head) {
-      SetDeadline(settings_->idle_timeout);
+      SetBodyDeadline();
       auto [ec, n] = co_await socket_.async_read_some(
           buffer_.prepare(static_cast<size_t>(std::min<uint64_t>(remaining, kBodyRead))), kNoThrow);
-      if (ec) co_return Attempt::kClientGone;  // client gone or stalled mid-body
+      if (ec) {  // client gone or stalled mid-body
+        co_await BodyReadFailed();
+        co_return Attempt::kClientGone;
+      }
       buffer_.commit(n);
+      body_received_ += n;
     }
     size_t k = static_cast<size_t>(std::min<uint64_t>(remaining, buffer_.size()));
     std::array<asio::const_buffer, 2> bufs{asio::buffer(out_), asio::buffer(buffer_.data().data(), k)};
@@ -926,10 +1034,18 @@ Task<DownstreamSession::Attempt> DownstreamSession::SendChunkedRequestBody(bool&
     }
     if (req_->is_done()) break;
     if (consumed == 0 && produced == 0) {
-      SetDeadline(settings_->idle_timeout);
+      if (ChunkFramingTooLarge()) {
+        co_await Reject(400, "chunk header or trailer section too large");
+        co_return Attempt::kClientGone;
+      }
+      SetBodyDeadline();
       auto [rec, n] = co_await socket_.async_read_some(buffer_.prepare(kBodyRead), kNoThrow);
-      if (rec) co_return Attempt::kClientGone;
+      if (rec) {
+        co_await BodyReadFailed();
+        co_return Attempt::kClientGone;
+      }
       buffer_.commit(n);
+      body_received_ += n;
     }
   }
   SetDeadline(settings_->idle_timeout);
@@ -940,7 +1056,7 @@ Task<DownstreamSession::Attempt> DownstreamSession::SendChunkedRequestBody(bool&
 
 Task<DownstreamSession::Attempt> DownstreamSession::ReadResponseHead(const Route& route, bool reused) {
   auto& req = req_->get();
-  for (;;) {
+  for (int interim = 0;;) {
     res_.emplace(std::piecewise_construct, std::make_tuple(),
                  std::make_tuple(http::FieldsAllocator(arena_)));
     res_->header_limit(kResponseHeaderLimit);
@@ -987,12 +1103,21 @@ Task<DownstreamSession::Attempt> DownstreamSession::ReadResponseHead(const Route
     }
     unsigned status = res.result_int();
     if (status >= 200 || status == 101) break;
+    if (++interim > kMaxInterimResponses) {
+      failure_ = {resilience::AttemptFailure::kReset, true, failure_.body_used, 502,
+                  "upstream sent too many interim responses"};
+      co_return Attempt::kFailed;
+    }
     // Interim responses: 100 is Hermes' own business (it answered the client already); others
     // (103 Early Hints) go to HTTP/1.1 clients as they are.
     if (status != 100 && req.version() >= 11) {
       out_.clear();
       http::WriteResponseHead(out_, res.base(), route, {{}, false, false, false, {}});
+      // The route timeout runs on across interim responses: writing one does not extend it.
+      Clock::time_point response_deadline = deadline;
       if (co_await WriteClient(out_)) co_return Attempt::kClientGone;
+      expired_ = false;
+      deadline = response_deadline;
     }
   }
   co_return Attempt::kHead;
@@ -1144,6 +1269,12 @@ Task<bool> DownstreamSession::StreamChunkedResponse(bool chunked_out) {
     }
     if (res_->is_done()) break;
     if (consumed == 0 && produced == 0) {
+      if (up_->buffer.size() >= kResponseHeaderLimit) {
+        // A chunk size line or trailer section longer than a response head may be: refused like
+        // broken framing.
+        if (with_head) co_await Reject(502, "upstream sent an oversized chunk header or trailer section");
+        co_return false;
+      }
       SetDeadline(settings_->idle_timeout);
       auto [rec, n] = co_await up_->socket.async_read_some(up_->buffer.prepare(kBodyRead), kNoThrow);
       if (rec) co_return false;

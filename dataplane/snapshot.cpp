@@ -5,6 +5,7 @@
 
 #include "dataplane/lb/hash.h"
 #include "dataplane/lb/load_balancer.h"
+#include "hermes/common/ascii.h"
 #include "hermes/common/duration.h"
 
 namespace hermes::dataplane {
@@ -131,6 +132,13 @@ resilience::RetrySettings CompileRetry(const v1::Route& r) {
 Cluster::Cluster() = default;
 Cluster::~Cluster() = default;
 
+bool Route::AllowsUpgrade(std::string_view protocol) const {
+  for (const auto& t : upgrade_types) {
+    if (AsciiIEquals(t, protocol)) return true;
+  }
+  return false;
+}
+
 bool Route::Matches(std::string_view req_host, std::string_view req_path) const {
   switch (host_match) {
     case HostMatch::kAny:
@@ -250,6 +258,19 @@ SnapshotPtr CompileSnapshot(const v1::Config& config, const ResolvedHosts& hosts
     s.max_request_line_bytes = l.max_request_line_bytes();
     s.max_request_body = l.max_request_body();
     s.drain_timeout = ToMillis(l.drain_timeout());
+    std::vector<Cidr> trusted;
+    for (const auto& t : l.trusted_proxies()) {
+      if (auto cidr = ParseCidr(t)) trusted.push_back(*cidr);
+    }
+    s.trusted_proxies = CidrSet(std::move(trusted));
+    s.path.normalize = l.normalize_path();
+    s.path.merge_slashes = l.merge_slashes();
+    s.path.escaped_slashes = l.escaped_slashes() == "keep"       ? http::EscapedSlashes::kKeep
+                             : l.escaped_slashes() == "unescape" ? http::EscapedSlashes::kUnescape
+                                                                 : http::EscapedSlashes::kReject;
+    s.request_timeout = ToMillis(l.request_timeout());
+    s.min_request_body_rate = l.min_request_body_rate();
+    s.request_buffer_bytes = l.request_buffer_bytes();
     s.stats = stats.Listener(s.name);
     snap->listeners.push_back(std::move(s));
   }
@@ -309,6 +330,10 @@ SnapshotPtr CompileSnapshot(const v1::Config& config, const ResolvedHosts& hosts
     route.response_headers_to_remove = LowerAll(r.response_headers_to_remove());
     route.timeout = ToMillis(r.timeout());
     route.retry = CompileRetry(r);
+    for (const auto& u : r.upgrade_configs()) {
+      std::string type = Lower(u.upgrade_type());
+      if (u.enabled() && type != "h2c") route.upgrade_types.push_back(std::move(type));
+    }
     route.stats = stats.Route(route.name);
     snap->routes.push_back(std::move(route));
   }

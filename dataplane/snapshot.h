@@ -20,7 +20,9 @@
 #include "dataplane/resilience/outlier_detector.h"
 #include "dataplane/resilience/retry.h"
 #include "dataplane/stats.h"
+#include "dataplane/http/path.h"
 #include "hermes/common/address.h"
+#include "hermes/common/cidr.h"
 #include "hermes/v1/config.pb.h"
 
 namespace hermes::dataplane {
@@ -150,7 +152,11 @@ struct Route {
   std::vector<std::string> response_headers_to_remove;  // lower case
   Millis timeout{15000};  // 0 = none
   resilience::RetrySettings retry;
+  // Enabled upgrade protocols (lower case, e.g. "websocket"); never "h2c".
+  std::vector<std::string> upgrade_types;
   TrafficStats* stats = nullptr;
+
+  bool AllowsUpgrade(std::string_view protocol) const;
 
   // Host without port, lower case; path without query.
   bool Matches(std::string_view host, std::string_view path) const;
@@ -167,6 +173,11 @@ struct ListenerSettings {
   uint32_t max_request_line_bytes = 8192;
   uint64_t max_request_body = 10485760;  // 0 = no cap
   Millis drain_timeout{30000};
+  CidrSet trusted_proxies;  // peers whose forwarded headers are believed
+  http::PathOptions path;   // normalization before routing
+  Millis request_timeout{300000};  // whole request; 0 = none
+  uint64_t min_request_body_rate = 1024;  // bytes/s after kBodyRateAllowance; 0 = none
+  uint64_t request_buffer_bytes = 65536;  // bodies up to this are read before an upstream is picked
   ListenerStats* stats = nullptr;
 };
 

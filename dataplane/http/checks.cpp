@@ -85,6 +85,8 @@ Verdict CheckRequest(const RequestHeader& req) {
 }
 
 Verdict CheckResponse(const ResponseHeader& res) {
+  // RFC 9110 15: three digits, the first 1 to 5; anything else is not a response to pass on.
+  if (res.result_int() < 100 || res.result_int() > 599) return {502, "upstream sent an invalid status code"};
   if (Count(res, field::transfer_encoding) > 0 && Count(res, field::content_length) > 0)
     return {502, "upstream sent both Content-Length and Transfer-Encoding"};
   return CheckContentLength(res, 502);

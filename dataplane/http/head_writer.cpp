@@ -1,5 +1,6 @@
 #include "dataplane/http/head_writer.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -62,6 +63,12 @@ class HopByHop {
   size_t n_ = 0;
 };
 
+// Fields in which earlier hops say who the client is and how it connected.
+bool ClaimsClientIdentity(std::string_view name) {
+  return (name.size() >= 12 && IEquals(name.substr(0, 12), "x-forwarded-")) ||
+         IEquals(name, "forwarded") || IEquals(name, "x-real-ip");
+}
+
 bool InList(const std::vector<std::string>& lower_names, std::string_view name) {
   for (const auto& n : lower_names) {
     if (IEquals(n, name)) return true;
@@ -122,8 +129,11 @@ void WriteRequestHead(std::string& out, const RequestHeader& req, const Route& r
   out.append(req.method_string()).append(" ").append(fwd.target).append(" HTTP/1.1\r\n");
   AppendField(out, "Host", fwd.host);
 
-  std::string_view xff, via, xfh;
+  std::array<std::string_view, 8> xff{};
+  size_t xff_n = 0;
+  std::string_view via, xfh;
   bool kept_request_id = false;
+  bool kept_proto = false, kept_host = false;
   for (const auto& f : req) {
     std::string_view name = f.name_string();
     switch (f.name()) {
@@ -140,11 +150,21 @@ void WriteRequestHead(std::string& out, const RequestHeader& req, const Route& r
         break;
     }
     if (hop.Contains(f)) continue;
-    if (IEquals(name, "x-forwarded-for")) {
-      xff = f.value();
-      continue;
+    if (ClaimsClientIdentity(name)) {
+      if (!fwd.trusted_peer) continue;
+      if (IEquals(name, "x-forwarded-for")) {
+        // Several fields are one list (RFC 9110 5.3), joined in order below; past 8 fields the
+        // left-most (the least trusted) go.
+        if (xff_n == xff.size()) {
+          std::move(xff.begin() + 1, xff.end(), xff.begin());
+          --xff_n;
+        }
+        xff[xff_n++] = f.value();
+        continue;
+      }
+      kept_proto = kept_proto || IEquals(name, "x-forwarded-proto");
+      kept_host = kept_host || IEquals(name, "x-forwarded-host");
     }
-    if (IEquals(name, "x-forwarded-proto") || IEquals(name, "x-forwarded-host")) continue;
     if (InList(route.request_headers_to_remove, name) ||
         ReplacedBy(route.request_headers_to_add, name))
       continue;
@@ -156,10 +176,10 @@ void WriteRequestHead(std::string& out, const RequestHeader& req, const Route& r
   }
 
   out.append("X-Forwarded-For: ");
-  if (!xff.empty()) out.append(xff).append(", ");
-  out.append(fwd.client_ip).append("\r\n");
-  out.append("X-Forwarded-Proto: http\r\n");
-  if (!xfh.empty()) AppendField(out, "X-Forwarded-Host", xfh);
+  for (size_t i = 0; i < xff_n; ++i) out.append(xff[i]).append(", ");
+  out.append(fwd.peer_ip).append("\r\n");
+  if (!kept_proto) out.append("X-Forwarded-Proto: http\r\n");
+  if (!xfh.empty() && !kept_host) AppendField(out, "X-Forwarded-Host", xfh);
   out.append("Via: ");
   if (!via.empty()) out.append(via).append(", ");
   out.append(req.version() == 10 ? "1.0 hermes\r\n" : "1.1 hermes\r\n");

@@ -22,7 +22,11 @@ struct Framing {
 struct ForwardedRequest {
   std::string_view target;        // after prefix rewrite
   std::string_view host;          // Host to send (host_rewrite, the client's, or the endpoint's)
-  std::string_view client_ip;     // appended to X-Forwarded-For
+  std::string_view peer_ip;       // the TCP peer, appended to X-Forwarded-For
+  // The peer is one of the listener's trusted_proxies: its X-Forwarded-For, X-Forwarded-Proto,
+  // X-Forwarded-Host (and other X-Forwarded-*), Forwarded and X-Real-IP pass on. From any other
+  // peer they are dropped: X-Forwarded-For is the peer alone, X-Forwarded-Proto and -Host ours.
+  bool trusted_peer = false;
   std::string_view request_id;    // generated id; "" when the client sent one (kept as is)
   Framing framing;                // kLength or kChunked or kNone
   bool upgrade = false;           // keep Upgrade and send Connection: upgrade

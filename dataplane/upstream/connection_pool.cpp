@@ -1,8 +1,25 @@
 #include "dataplane/upstream/connection_pool.h"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include <boost/asio/error.hpp>
 
 namespace hermes::dataplane::upstream {
+namespace {
+
+// An idle connection is clean while the upstream has sent nothing on it: no byte (which would be
+// taken for the next request's response, another client's) and no FIN or reset. One non-blocking
+// peek per reuse, as HAProxy and Envoy discard such connections.
+bool Clean(Connection& conn) {
+  if (conn.buffer.size() != 0 || !conn.socket.is_open()) return false;
+  char byte;
+  ssize_t n = ::recv(conn.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace
 
 ConnectionPtr ConnectionPool::Take(const Endpoint& endpoint, Millis idle_timeout,
                                    Clock::time_point now) {
@@ -12,8 +29,8 @@ ConnectionPtr ConnectionPool::Take(const Endpoint& endpoint, Millis idle_timeout
   while (!idle.empty()) {
     ConnectionPtr conn = std::move(idle.back());
     idle.pop_back();
-    if (now - conn->idle_since < idle_timeout && conn->buffer.size() == 0) return conn;
-    // Too old, or the upstream sent bytes while idle (it should not): not trustworthy.
+    if (now - conn->idle_since < idle_timeout && Clean(*conn)) return conn;
+    // Too old, or the upstream sent bytes or closed while idle: not trustworthy.
   }
   return nullptr;
 }

@@ -36,7 +36,8 @@ using ConnectionPtr = std::unique_ptr<Connection>;
 class ConnectionPool {
  public:
   // An idle connection to the endpoint, or nullptr. Connections idle for longer than the
-  // cluster's pool idle timeout are closed instead of returned.
+  // cluster's pool idle timeout, and those on which the upstream sent anything (a byte, FIN or
+  // reset) while idle, are closed instead of returned.
   ConnectionPtr Take(const Endpoint& endpoint, Millis idle_timeout, Clock::time_point now);
 
   // Keeps `conn` for reuse, unless the endpoint already has `max_idle` idle connections.

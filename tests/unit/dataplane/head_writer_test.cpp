@@ -81,7 +81,7 @@ ForwardedRequest Forward(std::string_view target = "/", std::string_view host = 
   ForwardedRequest fwd;
   fwd.target = target;
   fwd.host = host;
-  fwd.client_ip = "10.0.0.9";
+  fwd.peer_ip = "10.0.0.9";
   fwd.request_id = "generated-id";
   return fwd;
 }
@@ -150,10 +150,37 @@ TEST(WriteRequestHeadTest, SetsXForwardedForToTheClientAddress) {
   EXPECT_EQ(Values(out, "X-Forwarded-For"), std::vector<std::string>{"10.0.0.9"});
 }
 
-TEST(WriteRequestHeadTest, AppendsClientAddressToExistingXForwardedFor) {
+TEST(WriteRequestHeadTest, AppendsPeerAddressToATrustedPeersXForwardedFor) {
+  ForwardedRequest fwd = Forward();
+  fwd.trusted_peer = true;
   const std::string out = WriteRequest(
-      "GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n", Route{}, Forward());
-  EXPECT_EQ(Values(out, "X-Forwarded-For"), std::vector<std::string>{"1.2.3.4, 10.0.0.9"});
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.2.3.4\r\nX-Forwarded-For: 10.1.1.1, 10.2.2.2\r\n\r\n",
+      Route{}, fwd);
+  EXPECT_EQ(Values(out, "X-Forwarded-For"),
+            std::vector<std::string>{"1.2.3.4, 10.1.1.1, 10.2.2.2, 10.0.0.9"});
+}
+
+TEST(WriteRequestHeadTest, DropsAnUntrustedPeersClientIdentityClaims) {
+  const std::string out = WriteRequest(
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.2.3.4\r\nX-Real-IP: 1.2.3.4\r\n"
+      "Forwarded: for=1.2.3.4\r\nX-Forwarded-Port: 443\r\nX-Forwarded-Ssl: on\r\n\r\n",
+      Route{}, Forward());
+  EXPECT_EQ(Values(out, "X-Forwarded-For"), std::vector<std::string>{"10.0.0.9"});
+  for (const char* name : {"X-Real-IP", "Forwarded", "X-Forwarded-Port", "X-Forwarded-Ssl"}) {
+    EXPECT_TRUE(Values(out, name).empty()) << name << " was forwarded";
+  }
+}
+
+TEST(WriteRequestHeadTest, KeepsATrustedPeersProtoAndHost) {
+  ForwardedRequest fwd = Forward("/", "internal");
+  fwd.trusted_peer = true;
+  const std::string out = WriteRequest(
+      "GET / HTTP/1.1\r\nHost: public.example\r\nX-Forwarded-Proto: https\r\n"
+      "X-Forwarded-Host: edge.example\r\nX-Real-IP: 1.2.3.4\r\n\r\n",
+      Route{}, fwd);
+  EXPECT_EQ(Values(out, "X-Forwarded-Proto"), std::vector<std::string>{"https"});
+  EXPECT_EQ(Values(out, "X-Forwarded-Host"), std::vector<std::string>{"edge.example"});
+  EXPECT_EQ(Value(out, "X-Real-IP"), "1.2.3.4");
 }
 
 TEST(WriteRequestHeadTest, SetsXForwardedProtoAndHostReplacingTheClients) {
