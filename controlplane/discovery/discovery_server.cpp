@@ -338,8 +338,7 @@ void DiscoveryServer::SetRollout(std::optional<RolloutAssignment> rollout) {
   if (!rollout_) {
     rollout_desired_.reset();
   } else {
-    if (rebuild || !rollout_desired_)
-      rollout_desired_ = Build(rollout_->version, rollout_->config);
+    if (rebuild || !rollout_desired_) rollout_desired_ = Build(rollout_->version, rollout_->config);
     for (const Reactor* r : streams_) {
       if (!r->node_id().empty() && rollout::Selects(rollout_->selector, r->node()))
         ++rollout_selected_streams_;

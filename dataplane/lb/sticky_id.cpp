@@ -1,3 +1,4 @@
+// StickyIds on OpenSSL EVP_MAC (HMAC-SHA256); the random key of a proxy without sticky_secret.
 #include "dataplane/lb/sticky_id.h"
 
 #include <openssl/core_names.h>
@@ -23,7 +24,8 @@ namespace {
 
 std::string RandomStickySecret() {
   std::string secret(32, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(secret.data()), static_cast<int>(secret.size())) != 1)
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(secret.data()),
+                 static_cast<int>(secret.size())) != 1)
     Fatal("RAND_bytes");
   return secret;
 }
@@ -36,7 +38,8 @@ StickyIds::StickyIds(std::string_view secret) {
   char digest[] = "SHA256";
   const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
                                OSSL_PARAM_construct_end()};
-  if (EVP_MAC_init(ctx_, reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), params) != 1)
+  if (EVP_MAC_init(ctx_, reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+                   params) != 1)
     Fatal("EVP_MAC_init");
 }
 
@@ -46,8 +49,8 @@ StickyIds::~StickyIds() {
 }
 
 uint64_t StickyIds::Id(std::string_view cluster, std::string_view address) {
-  // A null key re-initializes with the key already set: HMAC's padded key state is kept, not
-  // recomputed.
+  // A null key re-initializes with the key already set (supported since 3.0, openssl#18100):
+  // HMAC's padded key state is kept, not recomputed.
   if (EVP_MAC_init(ctx_, nullptr, 0, nullptr) != 1) Fatal("EVP_MAC_init");
   std::array<unsigned char, 8> length{};
   for (size_t i = 0; i < length.size(); ++i)
@@ -55,8 +58,10 @@ uint64_t StickyIds::Id(std::string_view cluster, std::string_view address) {
   std::array<unsigned char, 32> mac{};
   size_t mac_size = 0;
   if (EVP_MAC_update(ctx_, length.data(), length.size()) != 1 ||
-      EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(cluster.data()), cluster.size()) != 1 ||
-      EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(address.data()), address.size()) != 1 ||
+      EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(cluster.data()),
+                     cluster.size()) != 1 ||
+      EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(address.data()),
+                     address.size()) != 1 ||
       EVP_MAC_final(ctx_, mac.data(), &mac_size, mac.size()) != 1 || mac_size != mac.size())
     Fatal("HMAC-SHA256");
   uint64_t id = 0;

@@ -26,7 +26,9 @@ std::string StickyYaml(uint16_t upstream_port) {
          "  - name: web\n"
          "    health_check: { enabled: false }\n"
          "    sticky_session: { cookie: { name: hermes_sticky } }\n"
-         "    endpoints: [ { address: \"127.0.0.1:" + std::to_string(upstream_port) + "\" } ]\n"
+         "    endpoints: [ { address: \"127.0.0.1:" +
+         std::to_string(upstream_port) +
+         "\" } ]\n"
          "routes:\n"
          "  - { name: all, match: { prefix: / }, cluster: web }\n";
 }
@@ -61,7 +63,8 @@ std::string CachedSecret(const TempDir& dir, const std::string& node) {
   return in && cached.ParseFromIstream(&in) ? cached.sticky_secret() : "";
 }
 
-TEST(FleetStickyTest, ProxiesOfAFleetGiveTheSameCookieUnderAKeyThatSurvivesARestartAndIsNeverShown) {
+TEST(FleetStickyTest,
+     ProxiesOfAFleetGiveTheSameCookieUnderAKeyThatSurvivesARestartAndIsNeverShown) {
   TempDir dir;
   UpstreamProcess web(dir, "web");
   const std::string address = "127.0.0.1:" + std::to_string(web.port());
@@ -86,11 +89,14 @@ TEST(FleetStickyTest, ProxiesOfAFleetGiveTheSameCookieUnderAKeyThatSurvivesARest
   EXPECT_EQ(one, Hex(ids.Id("web", address)));
 
   // Not part of the stored versions: no hermesctl output shows it.
-  WriteFile(dir.File("v2.yaml"), StickyYaml(web.port()) + "  - { name: extra, match: { prefix: /x }, cluster: web }\n");
+  WriteFile(dir.File("v2.yaml"),
+            StickyYaml(web.port()) + "  - { name: extra, match: { prefix: /x }, cluster: web }\n");
   ASSERT_EQ(Ctl(dir, *cp, {"apply", "-f", dir.File("v2.yaml")}).exit_code, 0);
-  for (const std::vector<std::string>& command :
-       {std::vector<std::string>{"get", "config"}, {"get", "config", "-o", "json"}, {"history", "-o", "json"},
-        {"diff", "1", "2"}, {"proxies", "-o", "json"}}) {
+  for (const std::vector<std::string>& command : {std::vector<std::string>{"get", "config"},
+                                                  {"get", "config", "-o", "json"},
+                                                  {"history", "-o", "json"},
+                                                  {"diff", "1", "2"},
+                                                  {"proxies", "-o", "json"}}) {
     Finished shown = Ctl(dir, *cp, command);
     EXPECT_EQ(shown.exit_code, 0) << command[0] << ": " << shown.err;
     EXPECT_EQ((shown.out + shown.err).find(secret), std::string::npos) << command[0];
@@ -103,13 +109,14 @@ TEST(FleetStickyTest, ProxiesOfAFleetGiveTheSameCookieUnderAKeyThatSurvivesARest
   cp = std::make_unique<ControlPlane>(dir, dir.File("hermes.db"));
   ManagedProxy p3(dir, "p3", cp->address());
   std::string three;
-  ASSERT_TRUE(test::Eventually([&] { return !(three = StickyCookie(dir, p3.port())).empty(); }, 20s));
+  ASSERT_TRUE(
+      test::Eventually([&] { return !(three = StickyCookie(dir, p3.port())).empty(); }, 20s));
   EXPECT_EQ(three, one);
 
-  for (const std::string& logs : {first_run_logs, cp->process().out() + cp->process().err(),
-                                  p1.process().out() + p1.process().err(),
-                                  p2.process().out() + p2.process().err(),
-                                  p3.process().out() + p3.process().err()})
+  for (const std::string& logs :
+       {first_run_logs, cp->process().out() + cp->process().err(),
+        p1.process().out() + p1.process().err(), p2.process().out() + p2.process().err(),
+        p3.process().out() + p3.process().err()})
     EXPECT_EQ(logs.find(secret), std::string::npos) << "a log shows the key";
 }
 

@@ -77,10 +77,11 @@ TEST_F(ConfigStoreSchemaTest, OpenCreatesTheTablesTriggersAndSchemaVersion) {
   EXPECT_EQ(raw.Query("PRAGMA user_version"), std::to_string(kSchemaVersion));
   EXPECT_EQ(raw.Query("PRAGMA application_id"), std::to_string(kApplicationId));
   EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
-                      "WHERE type = 'table' ORDER BY name)"),
-            "config_versions,fleet_secrets,fleet_versions,health_events,node_acks,node_labels,node_nacks,"
-            "nodes,rollouts,stats_retired,stats_runs");
+  EXPECT_EQ(
+      raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
+                "WHERE type = 'table' ORDER BY name)"),
+      "config_versions,fleet_secrets,fleet_versions,health_events,node_acks,node_labels,node_nacks,"
+      "nodes,rollouts,stats_retired,stats_runs");
   EXPECT_EQ(raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
                       "WHERE type = 'trigger' ORDER BY name)"),
             "config_versions_append_only,config_versions_no_delete,config_versions_no_update");
@@ -156,8 +157,9 @@ TEST_F(ConfigStoreSchemaTest, AVersion4FileKeepsItsVersionsAndGetsAFleetStickySe
     secret = generated.value();
   }
   EXPECT_EQ(RawDatabase(path_).Query("PRAGMA user_version"), std::to_string(kSchemaVersion));
-  EXPECT_EQ(RawDatabase(path_).Query("SELECT secret FROM fleet_secrets WHERE name = 'sticky_session'"),
-            secret);
+  EXPECT_EQ(
+      RawDatabase(path_).Query("SELECT secret FROM fleet_secrets WHERE name = 'sticky_session'"),
+      secret);
 }
 
 TEST_F(ConfigStoreSchemaTest, RefusesAFileFromANewerSchema) {

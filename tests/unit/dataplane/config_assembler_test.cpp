@@ -90,7 +90,8 @@ TEST(StickySecretOnTheWireTest, TheListenerSetsSecretBecomesTheAssembledConfigs)
   v1::Config config = TwoClusters();
   config.set_sticky_secret("0123456789abcdef0123456789abcdef");
   auto set = discovery::BuildResources(config);
-  EXPECT_EQ(set.of(v1::LISTENERS).resources.at(0).listeners().sticky_secret(), config.sticky_secret());
+  EXPECT_EQ(set.of(v1::LISTENERS).resources.at(0).listeners().sticky_secret(),
+            config.sticky_secret());
   ConfigAssembler assembler;
   for (v1::ResourceType t : discovery::kTypeOrder) assembler.Accept(Response(set, t));
   std::string why;

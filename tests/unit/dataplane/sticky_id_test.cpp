@@ -1,6 +1,8 @@
 // Sticky-session endpoint ids: a keyed HMAC of cluster and address, computed when a snapshot
 // compiles, keyed with the config's sticky_secret or, without one, with a random key of the
 // process run (lb/sticky_id.h, EndpointStateRegistry::run_sticky_secret).
+#include "dataplane/lb/sticky_id.h"
+
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -12,7 +14,6 @@
 #include <vector>
 
 #include "dataplane/lb/hash.h"
-#include "dataplane/lb/sticky_id.h"
 #include "dataplane/snapshot.h"
 #include "dataplane/stats.h"
 #include "hermes/common/config.h"
@@ -31,7 +32,8 @@ uint64_t ConstantSeedId(const std::string& cluster, const std::string& address) 
 // HMAC-SHA256 computed in one shot by OpenSSL, for comparison with StickyIds' re-used context.
 uint64_t OneShotHmac(std::string_view secret, std::string_view cluster, std::string_view address) {
   std::string message(8, '\0');
-  for (size_t i = 0; i < 8; ++i) message[i] = static_cast<char>(static_cast<uint64_t>(cluster.size()) >> (56 - 8 * i));
+  for (size_t i = 0; i < 8; ++i)
+    message[i] = static_cast<char>(static_cast<uint64_t>(cluster.size()) >> (56 - 8 * i));
   message.append(cluster).append(address);
   std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
   unsigned int size = 0;
@@ -46,7 +48,8 @@ uint64_t OneShotHmac(std::string_view secret, std::string_view cluster, std::str
 v1::Config WebCluster(int n, std::string_view secret = "") {
   std::string yaml = "clusters:\n  - name: web\n    endpoints:\n";
   for (int i = 0; i < n; ++i)
-    yaml += "      - { address: \"10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ":8080\" }\n";
+    yaml += "      - { address: \"10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) +
+            ":8080\" }\n";
   yaml += "routes:\n  - { name: all, cluster: web }\n";
   auto loaded = config::LoadConfigString(yaml);
   for (const auto& e : loaded.errors) ADD_FAILURE() << e.ToString();
@@ -93,7 +96,8 @@ TEST(StickyIdsTest, EveryAddressOfASlash16GetsItsOwnId) {
   lb::StickyIds ids(kSecret);
   std::set<uint64_t> seen;
   for (int i = 0; i < 65536; ++i)
-    seen.insert(ids.Id("web", "10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ":8080"));
+    seen.insert(
+        ids.Id("web", "10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ":8080"));
   EXPECT_EQ(seen.size(), 65536u);
 }
 
