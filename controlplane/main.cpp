@@ -143,7 +143,13 @@ int main(int argc, char** argv) {
   }
   auto& store = *opened.value();
 
-  controlplane::DiscoveryServer discovery(&store, token);
+  // Generated and stored on the first start; the same after restarts. Never logged.
+  auto sticky_secret = store.FleetStickySecret();
+  if (!sticky_secret) {
+    std::cerr << "hermes-controlplane: " << sticky_secret.error().message << "\n";
+    return 1;
+  }
+  controlplane::DiscoveryServer discovery(&store, token, sticky_secret.value());
   controlplane::HealthMonitor health(&store, clock, [&](discovery::UnhealthyEndpoints unhealthy) {
     discovery.PublishHealth(std::move(unhealthy));
   });

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
-#include "dataplane/lb/hash.h"
 #include "dataplane/lb/load_balancer.h"
+#include "dataplane/lb/sticky_id.h"
 #include "hermes/common/ascii.h"
 #include "hermes/common/duration.h"
 
@@ -245,6 +245,8 @@ SnapshotPtr CompileSnapshot(const v1::Config& config, const ResolvedHosts& hosts
   auto snap = std::make_shared<Snapshot>();
   snap->config = config;
   snap->generation = generation;
+  lb::StickyIds sticky_ids(config.sticky_secret().empty() ? registry.run_sticky_secret()
+                                                          : config.sticky_secret());
 
   for (const auto& l : config.listeners()) {
     ListenerSettings s;
@@ -293,7 +295,7 @@ SnapshotPtr CompileSnapshot(const v1::Config& config, const ResolvedHosts& hosts
       ep.weight = e.weight() == 0 ? 1 : e.weight();
       if (const auto* found = hosts.Find(e.address())) ep.resolved = *found;
       ep.state = registry.Get(c.name(), e.address());
-      ep.sticky_id = lb::Hash64(c.name() + "\n" + e.address(), kStickySeed);
+      ep.sticky_id = sticky_ids.Id(c.name(), e.address());
       cluster->total_weight += ep.weight;
       cluster->endpoints.push_back(std::move(ep));
     }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dataplane/asio.h"
+#include "dataplane/lb/sticky_id.h"
 #include "dataplane/resilience/circuit_breaker.h"
 #include "dataplane/resilience/cluster_limits.h"
 #include "dataplane/resilience/outlier_detector.h"
@@ -96,7 +97,9 @@ struct Endpoint {
   std::string address;  // as configured: "host:port"
   HostPort host_port;
   uint32_t weight = 1;
-  uint64_t sticky_id = 0;  // opaque id for sticky sessions: a keyed hash, never the address
+  // Opaque id for sticky sessions (lb/sticky_id.h): a keyed hash of cluster and address, computed
+  // once per compile, never the address.
+  uint64_t sticky_id = 0;
   std::vector<tcp::endpoint> resolved;  // every address of the host, in resolver order
   std::shared_ptr<EndpointState> state;
 };
@@ -203,11 +206,8 @@ struct Snapshot {
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;
 
-// Seed of the keyed hash behind sticky-session endpoint ids: stable across proxies and restarts,
-// so a client stays pinned whichever proxy it reaches; it hides the address, it is not a secret.
-inline constexpr uint64_t kStickySeed = 0x6865726d65737374ULL;
-
-// Keeps EndpointState objects alive by (cluster, address) across snapshots.
+// Keeps EndpointState objects alive by (cluster, address) across snapshots, and holds this
+// process run's sticky-session key.
 class EndpointStateRegistry {
  public:
   // Pruned endpoints whose counts are kept for a comeback; beyond this the longest-gone is
@@ -224,6 +224,10 @@ class EndpointStateRegistry {
   // Drops states no snapshot references any more (keeping their counts for a comeback).
   void Prune();
   std::size_t retired() const { return retired_.size(); }
+  // The key of sticky-session ids for a config without sticky_secret: random, made with the
+  // registry (one per Server, so once per process run). Ids stay across reloads and DNS changes,
+  // and change when the process restarts.
+  const std::string& run_sticky_secret() const { return run_sticky_secret_; }
 
  private:
   using RetiredList = std::list<std::pair<std::string, EndpointTotals>>;
@@ -236,10 +240,12 @@ class EndpointStateRegistry {
   // of a process run never goes down (up to max_retired_ entries).
   RetiredList retired_order_;
   std::unordered_map<std::string, RetiredList::iterator> retired_;
+  const std::string run_sticky_secret_ = lb::RandomStickySecret();
 };
 
 // Compiles a validated config (defaults applied). Host names absent from `hosts` get no
-// addresses: connecting to them fails with 502 until the resolver fills them in.
+// addresses: connecting to them fails with 502 until the resolver fills them in. Sticky ids are
+// keyed with the config's sticky_secret, or with the registry's run_sticky_secret() without one.
 SnapshotPtr CompileSnapshot(const hermes::v1::Config& config, const ResolvedHosts& hosts,
                             uint64_t generation, StatsStore& stats, EndpointStateRegistry& registry);
 

@@ -100,6 +100,7 @@ ResourceSet BuildResources(const v1::Config& config, const UnhealthyEndpoints& u
   listeners.set_name("listeners");
   *listeners.mutable_listeners()->mutable_listeners() = config.listeners();
   *listeners.mutable_listeners()->mutable_admin() = config.admin();
+  listeners.mutable_listeners()->set_sticky_secret(config.sticky_secret());
   Seal(listeners);
   set.by_type[TypeIndex(v1::LISTENERS)].resources.push_back(std::move(listeners));
   for (v1::ResourceType t : kTypeOrder) set.versions[TypeIndex(t)] = SetVersion(set.of(t).resources);

@@ -179,8 +179,8 @@ class DiscoveryServer::Reactor final
   friend class DiscoveryServer;
 };
 
-DiscoveryServer::DiscoveryServer(ConfigStore* store, std::string token)
-    : store_(store), token_(std::move(token)) {
+DiscoveryServer::DiscoveryServer(ConfigStore* store, std::string token, std::string sticky_secret)
+    : store_(store), token_(std::move(token)), sticky_secret_(std::move(sticky_secret)) {
   if (store_) writer_ = std::thread([this] { WriteNodeState(); });
 }
 
@@ -277,16 +277,19 @@ void DiscoveryServer::Unregister(Reactor* r) {
   if (!s.node.id().empty()) gone_[s.node.id()] = std::move(s);
 }
 
-namespace {
-
-std::shared_ptr<const ResourceSet> Build(int64_t version, const v1::Config& config,
-                                         const discovery::UnhealthyEndpoints& unhealthy) {
-  auto set = std::make_shared<ResourceSet>(BuildResources(config, unhealthy));
+std::shared_ptr<const ResourceSet> DiscoveryServer::Build(int64_t version,
+                                                          const v1::Config& config) const {
+  std::shared_ptr<ResourceSet> set;
+  if (config.sticky_secret().empty() && !sticky_secret_.empty()) {
+    v1::Config pushed = config;
+    pushed.set_sticky_secret(sticky_secret_);
+    set = std::make_shared<ResourceSet>(BuildResources(pushed, unhealthy_));
+  } else {
+    set = std::make_shared<ResourceSet>(BuildResources(config, unhealthy_));
+  }
   set->config_version = version;
   return set;
 }
-
-}  // namespace
 
 std::pair<std::shared_ptr<const ResourceSet>, bool> DiscoveryServer::DesiredFor(
     const std::string& node_id) const {
@@ -321,7 +324,7 @@ void DiscoveryServer::Publish(int64_t version, const v1::Config& config) {
   std::lock_guard lock(mu_);
   config_ = config;
   config_version_ = version;
-  desired_ = Build(version, config, unhealthy_);
+  desired_ = Build(version, config);
   PushAllLocked();
 }
 
@@ -335,8 +338,7 @@ void DiscoveryServer::SetRollout(std::optional<RolloutAssignment> rollout) {
   if (!rollout_) {
     rollout_desired_.reset();
   } else {
-    if (rebuild || !rollout_desired_)
-      rollout_desired_ = Build(rollout_->version, rollout_->config, unhealthy_);
+    if (rebuild || !rollout_desired_) rollout_desired_ = Build(rollout_->version, rollout_->config);
     for (const Reactor* r : streams_) {
       if (!r->node_id().empty() && rollout::Selects(rollout_->selector, r->node()))
         ++rollout_selected_streams_;
@@ -376,8 +378,8 @@ bool DiscoveryServer::Drain(const std::string& node_id) {
 void DiscoveryServer::PublishHealth(discovery::UnhealthyEndpoints unhealthy) {
   std::lock_guard lock(mu_);
   unhealthy_ = std::move(unhealthy);
-  if (config_) desired_ = Build(config_version_, *config_, unhealthy_);
-  if (rollout_) rollout_desired_ = Build(rollout_->version, rollout_->config, unhealthy_);
+  if (config_) desired_ = Build(config_version_, *config_);
+  if (rollout_) rollout_desired_ = Build(rollout_->version, rollout_->config);
   PushAllLocked();
 }
 

@@ -28,8 +28,10 @@ namespace hermes::controlplane {
 class DiscoveryServer final : public v1::AggregatedDiscovery::CallbackService, public Fleet {
  public:
   // `store` (may be null) records nodes, ACKs and NACKs; `token` non-empty: every stream must
-  // carry "authorization: Bearer <token>".
-  DiscoveryServer(ConfigStore* store, std::string token);
+  // carry "authorization: Bearer <token>". `sticky_secret`: the fleet's sticky-session key
+  // (ConfigStore::FleetStickySecret), pushed in every ListenerSet whose config has no
+  // sticky_secret of its own ("": none, each proxy then keys its ids with a key of its own).
+  DiscoveryServer(ConfigStore* store, std::string token, std::string sticky_secret = "");
   ~DiscoveryServer() override;
 
   grpc::ServerBidiReactor<v1::DiscoveryRequest, v1::DiscoveryResponse>* Stream(
@@ -82,8 +84,13 @@ class DiscoveryServer final : public v1::AggregatedDiscovery::CallbackService, p
   void QueueEvent(NodeEvent event);
   void WriteNodeState();
 
+  // The ResourceSet pushed for `config`: with the fleet's sticky_secret unless it has its own, and
+  // the health verdicts in unhealthy_ (mu_ held).
+  std::shared_ptr<const ResourceSet> Build(int64_t version, const v1::Config& config) const;
+
   ConfigStore* store_;
   std::string token_;
+  const std::string sticky_secret_;
   mutable std::mutex mu_;
   std::set<Reactor*> streams_;
   std::map<std::string, StreamStatus> gone_;  // by node id: disconnected proxies

@@ -1,5 +1,6 @@
 // The control plane's store: immutable config versions (apply, history, rollback), what each
-// proxy has acknowledged, the stats pushed by proxies and the health checker's transitions.
+// proxy has acknowledged, the stats pushed by proxies, the health checker's transitions and the
+// fleet's generated secrets.
 // SqliteConfigStore is the implementation; tests may supply their own.
 #pragma once
 
@@ -164,6 +165,12 @@ class ConfigStore {
   virtual Result<void> SaveRollout(const RolloutRecord& rollout, const FleetChange* fleet = nullptr) = 0;
   // Up to `limit` rollouts, newest (highest id) first.
   virtual Result<std::vector<RolloutRecord>> ListRollouts(std::size_t limit) const = 0;
+
+  // The fleet's sticky-session key (Config.sticky_secret for proxies whose config has none): 32
+  // random bytes as 64 hex digits, generated and stored durably by the first call, the same on
+  // every later call and after a restart. Kept apart from the config versions: history, diff and
+  // get config never show it. Never log it.
+  virtual Result<std::string> FleetStickySecret() = 0;
 
   // Inserts the node or replaces its group, labels, address and times.
   virtual Result<void> UpsertNode(const NodeRecord& node) = 0;

@@ -120,6 +120,15 @@ CREATE TABLE IF NOT EXISTS rollouts (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS rollouts_one_active ON rollouts (active) WHERE active = 1;
 )sql",
+    // 5: secrets the control plane generates for the fleet (the sticky-session key), by name;
+    // apart from config_versions so that history and diff never show them.
+    R"sql(
+CREATE TABLE IF NOT EXISTS fleet_secrets (
+  name          TEXT    NOT NULL PRIMARY KEY,
+  secret        TEXT    NOT NULL,
+  created_at_us INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
 };
 
 StoreError Fail(sqlite3* db, std::string_view path, std::string_view step) {

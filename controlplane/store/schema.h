@@ -11,7 +11,7 @@
 namespace hermes::controlplane {
 
 // The schema version this build writes (PRAGMA user_version after migrating).
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // PRAGMA application_id of a Hermes store ("HRMS"), so another program's SQLite file is refused.
 inline constexpr std::int32_t kApplicationId = 0x48524d53;

@@ -1,6 +1,9 @@
 // SqliteConfigStore: config versions and node state in one SQLite file (schema in schema.cpp).
 #include "controlplane/store/sqlite_config_store.h"
 
+#include <openssl/rand.h>
+
+#include <array>
 #include <limits>
 #include <system_error>
 #include <utility>
@@ -248,6 +251,40 @@ Result<std::vector<ConfigVersion>> SqliteConfigStore::History(
     if (!version.ok()) return Error(version.error().kind, "history", version.error().message);
     versions.push_back(std::move(version).value());
   }
+}
+
+// ---- Fleet secrets ----
+
+Result<std::string> SqliteConfigStore::FleetStickySecret() {
+  constexpr std::string_view kName = "sticky_session";
+  std::lock_guard lock(mutex_);
+  Transaction transaction(db_.get(), Transaction::Mode::kWrite);
+  if (transaction.begin_result() != SQLITE_OK) return StorageError("fleet sticky secret: begin");
+  Statement select(db_.get(), "SELECT secret FROM fleet_secrets WHERE name = ?1");
+  select.Bind(1, kName);
+  if (const int rc = select.Step(); rc == SQLITE_ROW) {
+    return select.Text(0);
+  } else if (rc != SQLITE_DONE) {
+    return StorageError("fleet sticky secret");
+  }
+  std::array<unsigned char, 32> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    return Error(StoreErrorKind::kStorage, "fleet sticky secret", "RAND_bytes failed (OpenSSL)");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string secret;
+  for (unsigned char b : bytes) {
+    secret.push_back(kHex[b >> 4]);
+    secret.push_back(kHex[b & 0xf]);
+  }
+  Statement insert(db_.get(),
+                   "INSERT INTO fleet_secrets (name, secret, created_at_us) VALUES (?1, ?2, ?3)");
+  insert.Bind(1, kName);
+  insert.Bind(2, secret);
+  insert.Bind(3, ToUnixMicros(clock_.Now()));
+  if (insert.Step() != SQLITE_DONE) return StorageError("fleet sticky secret: insert");
+  if (transaction.Commit() != SQLITE_OK) return StorageError("fleet sticky secret: commit");
+  return secret;
 }
 
 // ---- Nodes ----

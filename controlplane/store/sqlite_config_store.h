@@ -35,6 +35,8 @@ class SqliteConfigStore final : public ConfigStore {
   Result<void> SaveRollout(const RolloutRecord& rollout, const FleetChange* fleet = nullptr) override;
   Result<std::vector<RolloutRecord>> ListRollouts(std::size_t limit) const override;
 
+  Result<std::string> FleetStickySecret() override;
+
   Result<void> UpsertNode(const NodeRecord& node) override;
   Result<void> RecordAck(std::string_view node_id, std::string_view type,
                          VersionId version) override;

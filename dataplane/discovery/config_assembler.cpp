@@ -63,6 +63,8 @@ std::optional<v1::Config> ConfigAssembler::Assemble(std::string* why_not) const 
   for (const auto& [_, r] : resources_[TypeIndex(v1::LISTENERS)]) {
     *config.mutable_listeners() = r.listeners().listeners();
     *config.mutable_admin() = r.listeners().admin();
+    // The fleet's key: every proxy of the fleet computes the same sticky-session ids.
+    config.set_sticky_secret(r.listeners().sticky_secret());
   }
   return config;
 }

@@ -1,7 +1,7 @@
 // The discovery protocol over a real gRPC stream on loopback: an in-process DiscoveryServer
 // (the control plane's) and a raw client stream that plays the proxy, so every protocol rule is
 // checked on the wire: subscription, ordering, ACK, NACK (recorded, never re-sent), stale
-// nonces, backpressure, auth.
+// nonces, backpressure, auth, the fleet's sticky-session key.
 #include <gtest/gtest.h>
 
 #include <grpcpp/grpcpp.h>
@@ -41,7 +41,11 @@ class DiscoveryStreamTest : public ::testing::Test {
     auto opened = SqliteConfigStore::Open(dir_ + "/hermes.db", clock_);
     ASSERT_TRUE(opened.ok());
     store_ = std::move(opened.value());
-    discovery_ = std::make_unique<DiscoveryServer>(store_.get(), token);
+    // As hermes-controlplane wires it: the fleet's sticky-session key from the store.
+    auto sticky_secret = store_->FleetStickySecret();
+    ASSERT_TRUE(sticky_secret.ok()) << sticky_secret.error().message;
+    fleet_sticky_secret_ = sticky_secret.value();
+    discovery_ = std::make_unique<DiscoveryServer>(store_.get(), token, fleet_sticky_secret_);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(discovery_.get());
@@ -109,6 +113,7 @@ class DiscoveryStreamTest : public ::testing::Test {
 
   SystemClock clock_;
   std::string dir_;
+  std::string fleet_sticky_secret_;
   std::unique_ptr<SqliteConfigStore> store_;
   std::unique_ptr<DiscoveryServer> discovery_;
   std::unique_ptr<grpc::Server> server_;
@@ -171,6 +176,30 @@ TEST_F(DiscoveryStreamTest, NackIsRecordedAndTheVersionIsNotSentAgainButTheNextO
   ASSERT_TRUE(stream->Read(&next));
   EXPECT_EQ(next.type(), v1::ENDPOINTS);
   EXPECT_EQ(next.resources(0).endpoints().endpoints(0).address(), "127.0.0.1:9003");
+}
+
+TEST_F(DiscoveryStreamTest, ListenersCarryTheFleetStickySecretUnlessTheConfigHasItsOwn) {
+  Start();
+  ASSERT_EQ(fleet_sticky_secret_.size(), 64u);
+  Publish(Config(9001));
+  grpc::ClientContext context;
+  auto stream = Open(context);
+  v1::DiscoveryResponse listeners;
+  for (int i = 0; i < 4; ++i) listeners = ReadAck(*stream);
+  ASSERT_EQ(listeners.type(), v1::LISTENERS);
+  EXPECT_EQ(listeners.resources(0).listeners().sticky_secret(), fleet_sticky_secret_);
+  // The stored version is the config as applied: no secret in history, diff or get config.
+  auto current = store_->Current();
+  ASSERT_TRUE(current.ok() && current->has_value());
+  EXPECT_EQ((*current)->config.sticky_secret(), "");
+
+  v1::Config own = Config(9001);
+  own.set_sticky_secret("the config's own secret, 16+ bytes");
+  Publish(own);
+  v1::DiscoveryResponse update;
+  ASSERT_TRUE(stream->Read(&update));
+  ASSERT_EQ(update.type(), v1::LISTENERS) << "only the listeners resource changed";
+  EXPECT_EQ(update.resources(0).listeners().sticky_secret(), own.sticky_secret());
 }
 
 TEST_F(DiscoveryStreamTest, StaleNonceIsIgnoredAndTheOutstandingResponseStaysUnacked) {

@@ -39,6 +39,10 @@ class TrafficManagementTest : public ::testing::Test {
   // Cluster "up" over the first `n` upstreams with `cluster_extra` (indented YAML lines of the
   // cluster) and `route_extra` (inside the route's flow map, e.g. "retry_policy: {...}").
   void StartProxy(size_t n, std::string_view cluster_extra, std::string_view route_extra = "") {
+    proxy_ = std::make_unique<Proxy>(Yaml(n, cluster_extra, route_extra));
+  }
+
+  std::string Yaml(size_t n, std::string_view cluster_extra, std::string_view route_extra = "") {
     std::string yaml = "listeners:\n";
     yaml += kListener;
     yaml += "admin: { address: \"127.0.0.1:0\" }\n";
@@ -50,7 +54,7 @@ class TrafficManagementTest : public ::testing::Test {
     yaml += "routes:\n  - { name: all, cluster: up";
     if (!route_extra.empty()) yaml += std::string(", ") + std::string(route_extra);
     yaml += " }\n";
-    proxy_ = std::make_unique<Proxy>(yaml);
+    return yaml;
   }
 
   json::value Admin(std::string_view path) {
@@ -286,6 +290,40 @@ TEST_F(TrafficManagementTest, StickyCookiePinsAClientToOneEndpointWithoutNamingI
     EXPECT_EQ(Header(*response, "X-Upstream"), pinned);
     EXPECT_EQ(Header(*response, "Set-Cookie"), "") << "already pinned";
   }
+}
+
+// The sticky cookie value ("name=<id>") a first request through `proxy` gets.
+std::string FirstStickyCookie(Proxy& proxy) {
+  HttpConnection client(proxy.port());
+  auto response = client.Request(Get("/"));
+  if (!response) return "no response";
+  std::string set_cookie = Header(*response, "Set-Cookie");
+  return set_cookie.substr(0, set_cookie.find(';'));
+}
+
+TEST_F(TrafficManagementTest, TwoProxiesWithoutAStickySecretGiveDifferentIdsAndEachKeepsItsOwn) {
+  const std::string yaml = Yaml(1, "    sticky_session: { cookie: { name: hermes_sticky } }\n");
+  Proxy one(yaml), other(yaml);
+  const std::string cookie = FirstStickyCookie(one);
+  ASSERT_TRUE(cookie.starts_with("hermes_sticky=")) << cookie;
+  EXPECT_NE(FirstStickyCookie(other), cookie) << "one endpoint, two keys of their own";
+  // A reload compiles a new snapshot under the same per-process key: clients stay pinned.
+  ASSERT_TRUE(one.server().Apply(LoadOrFail(yaml)).empty());
+  EXPECT_EQ(FirstStickyCookie(one), cookie);
+}
+
+TEST_F(TrafficManagementTest, TwoProxiesWithTheSameStickySecretGiveTheSameIds) {
+  const std::string yaml = "sticky_secret: \"one secret for the whole fleet\"\n" +
+                           Yaml(1, "    sticky_session: { cookie: { name: hermes_sticky } }\n");
+  Proxy one(yaml), other(yaml);
+  const std::string cookie = FirstStickyCookie(one);
+  ASSERT_TRUE(cookie.starts_with("hermes_sticky=")) << cookie;
+  EXPECT_EQ(FirstStickyCookie(other), cookie);
+  // A request pinned by one proxy's cookie is served pinned by the other: no new cookie.
+  HttpConnection client(other.port());
+  auto pinned = client.Request(Get("/", "Cookie: " + cookie + "\r\n"));
+  ASSERT_TRUE(pinned);
+  EXPECT_EQ(Header(*pinned, "Set-Cookie"), "");
 }
 
 TEST_F(TrafficManagementTest, StickyEndpointThatIsEjectedFallsBackToThePolicy) {

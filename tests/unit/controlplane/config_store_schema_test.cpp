@@ -77,10 +77,11 @@ TEST_F(ConfigStoreSchemaTest, OpenCreatesTheTablesTriggersAndSchemaVersion) {
   EXPECT_EQ(raw.Query("PRAGMA user_version"), std::to_string(kSchemaVersion));
   EXPECT_EQ(raw.Query("PRAGMA application_id"), std::to_string(kApplicationId));
   EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
-                      "WHERE type = 'table' ORDER BY name)"),
-            "config_versions,fleet_versions,health_events,node_acks,node_labels,node_nacks,nodes,rollouts,"
-            "stats_retired,stats_runs");
+  EXPECT_EQ(
+      raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
+                "WHERE type = 'table' ORDER BY name)"),
+      "config_versions,fleet_secrets,fleet_versions,health_events,node_acks,node_labels,node_nacks,"
+      "nodes,rollouts,stats_retired,stats_runs");
   EXPECT_EQ(raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
                       "WHERE type = 'trigger' ORDER BY name)"),
             "config_versions_append_only,config_versions_no_delete,config_versions_no_update");
@@ -135,6 +136,30 @@ TEST_F(ConfigStoreSchemaTest, AVersion3FileGetsItsNewestVersionAsTheFleets) {
   ASSERT_TRUE(history.ok());
   ASSERT_EQ(history.value().size(), 1u);
   EXPECT_EQ(history.value()[0].version, 2);
+}
+
+TEST_F(ConfigStoreSchemaTest, AVersion4FileKeepsItsVersionsAndGetsAFleetStickySecret) {
+  CreateStoreWith({"a", "b"});
+  {
+    // What a store written before fleet secrets (schema 4) looks like.
+    RawDatabase raw(path_);
+    ASSERT_EQ(raw.Exec("DROP TABLE fleet_secrets; PRAGMA user_version = 4").first, SQLITE_OK);
+  }
+  std::string secret;
+  {
+    auto store = Open();
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    auto current = (*store)->Current();
+    ASSERT_TRUE(current.ok() && current->has_value());
+    EXPECT_EQ((*current)->id, 2);
+    auto generated = (*store)->FleetStickySecret();
+    ASSERT_TRUE(generated.ok()) << generated.error().message;
+    secret = generated.value();
+  }
+  EXPECT_EQ(RawDatabase(path_).Query("PRAGMA user_version"), std::to_string(kSchemaVersion));
+  EXPECT_EQ(
+      RawDatabase(path_).Query("SELECT secret FROM fleet_secrets WHERE name = 'sticky_session'"),
+      secret);
 }
 
 TEST_F(ConfigStoreSchemaTest, RefusesAFileFromANewerSchema) {

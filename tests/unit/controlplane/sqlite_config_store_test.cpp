@@ -244,6 +244,28 @@ TEST_F(SqliteConfigStoreTest, VersionsPersistAcrossReopen) {
   EXPECT_EQ(v4.parent, 3);
 }
 
+TEST_F(SqliteConfigStoreTest, TheFleetStickySecretIsGeneratedOnceAndSurvivesReopen) {
+  auto first = store_->FleetStickySecret();
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_THAT(first.value(), ::testing::MatchesRegex("[0-9a-f]{64}"));
+  auto again = store_->FleetStickySecret();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again.value(), first.value());
+  Reopen();
+  auto reopened = store_->FleetStickySecret();
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  EXPECT_EQ(reopened.value(), first.value());
+}
+
+TEST_F(SqliteConfigStoreTest, EachStoreGeneratesItsOwnFleetStickySecret) {
+  auto opened = SqliteConfigStore::Open(dir_.path() / "other.db", clock_);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto mine = store_->FleetStickySecret();
+  auto other = opened.value()->FleetStickySecret();
+  ASSERT_TRUE(mine.ok() && other.ok());
+  EXPECT_NE(mine.value(), other.value());
+}
+
 TEST_F(SqliteConfigStoreTest, ConcurrentAppliesGetConsecutiveIds) {
   constexpr int kThreads = 4;
   constexpr int kEach = 10;

@@ -1,6 +1,7 @@
 // The control plane's health verdicts on the wire: BuildResources marks unhealthy endpoints in
 // their cluster's endpoints resource only, and the proxy's assembler reads them back without
-// letting them touch the config it assembles.
+// letting them touch the config it assembles. The fleet's sticky_secret rides in the listeners
+// resource and comes back as the config's.
 #include <gtest/gtest.h>
 
 #include "dataplane/discovery/config_assembler.h"
@@ -83,6 +84,39 @@ TEST(HealthOnTheWireTest, TheAssemblerReadsTheVerdictsBackAndTheConfigStaysTheSa
   // The endpoints come back: a new endpoints response clears the verdict.
   assembler.Accept(Response(healthy_set, v1::ENDPOINTS));
   EXPECT_TRUE(assembler.Unhealthy().empty());
+}
+
+TEST(StickySecretOnTheWireTest, TheListenerSetsSecretBecomesTheAssembledConfigs) {
+  v1::Config config = TwoClusters();
+  config.set_sticky_secret("0123456789abcdef0123456789abcdef");
+  auto set = discovery::BuildResources(config);
+  EXPECT_EQ(set.of(v1::LISTENERS).resources.at(0).listeners().sticky_secret(),
+            config.sticky_secret());
+  ConfigAssembler assembler;
+  for (v1::ResourceType t : discovery::kTypeOrder) assembler.Accept(Response(set, t));
+  std::string why;
+  auto assembled = assembler.Assemble(&why);
+  ASSERT_TRUE(assembled) << why;
+  EXPECT_EQ(assembled->sticky_secret(), config.sticky_secret());
+}
+
+TEST(StickySecretOnTheWireTest, TheCachedConfigLoadsBackWithItsSecretAndTheSameVersions) {
+  v1::Config config = TwoClusters();
+  config.set_sticky_secret("0123456789abcdef0123456789abcdef");
+  auto set = discovery::BuildResources(config);
+  ConfigAssembler pushed;
+  for (v1::ResourceType t : discovery::kTypeOrder) pushed.Accept(Response(set, t));
+  std::string why;
+  auto assembled = pushed.Assemble(&why);
+  ASSERT_TRUE(assembled) << why;
+
+  ConfigAssembler restarted;  // a restart loads the cache (the assembled config)
+  restarted.Load(*assembled);
+  auto loaded = restarted.Assemble(&why);
+  ASSERT_TRUE(loaded) << why;
+  EXPECT_EQ(loaded->sticky_secret(), config.sticky_secret());
+  // It subscribes with the versions the control plane pushed: nothing is re-sent.
+  EXPECT_EQ(restarted.version(v1::LISTENERS), pushed.version(v1::LISTENERS));
 }
 
 }  // namespace
