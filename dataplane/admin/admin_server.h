@@ -11,10 +11,10 @@
 // requests (403: an Origin header, or Sec-Fetch-Site other than same-origin or none).
 //
 // Limits: a request head and body must arrive within AdminTimeouts::read, a response be written
-// within ::write, a kept-alive connection with no request closes after ::idle; over
-// admin.max_connections at once a new connection is accepted and closed at once (so that a flood
-// costs the kernel no backlog slots the operator's curl then waits behind, and the client learns at
-// once). Runs on the server's control thread, never on a worker.
+// within ::write, a kept-alive connection with no request closes after ::idle. Over max_connections
+// a new connection is closed at once, not left in the backlog as the proxy's listeners do: a probe
+// or an operator's curl learns at once instead of hanging unseen behind whoever holds the slots,
+// and retries into a slot the deadlines free. Runs on the control thread, never on a worker.
 #pragma once
 
 #include <chrono>
