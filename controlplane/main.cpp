@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -19,6 +18,7 @@
 #include "controlplane/web/fleet_metrics.h"
 #include "controlplane/web/http_listener.h"
 #include "hermes/common/address.h"
+#include "hermes/common/bearer_token.h"
 #include "hermes/common/clock.h"
 #include "hermes/common/duration.h"
 
@@ -128,11 +128,12 @@ int main(int argc, char** argv) {
 
   std::string token;
   if (!flags.token_file.empty()) {
-    std::ifstream in(flags.token_file);
-    if (!in || !std::getline(in, token) || token.empty()) {
-      std::cerr << "hermes-controlplane: --token-file " << flags.token_file << ": cannot read a token from it\n";
+    TokenFileRead read = ReadTokenFile(flags.token_file);
+    if (!read.error.empty()) {
+      std::cerr << "hermes-controlplane: --token-file: " << read.error << "\n";
       return 1;
     }
+    token = std::move(read.token);
   }
 
   SystemClock clock;

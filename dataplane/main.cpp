@@ -5,12 +5,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <fstream>
-
 #include "dataplane/discovery/discovery_client.h"
 #include "dataplane/discovery/stats_reporter.h"
 #include "dataplane/options.h"
 #include "dataplane/server.h"
+#include "hermes/common/bearer_token.h"
 #include "hermes/common/clock.h"
 #include "hermes/common/config.h"
 
@@ -38,11 +37,12 @@ int RunManaged(const dataplane::Options& opts, unsigned workers) {
   co.node.set_build_version(HERMES_VERSION);
   co.cache_dir = opts.cache_dir;
   if (!opts.token_file.empty()) {
-    std::ifstream in(opts.token_file);
-    if (!in || !std::getline(in, co.token) || co.token.empty()) {
-      std::cerr << "hermes: --token-file " << opts.token_file << ": cannot read a token from it\n";
+    TokenFileRead read = ReadTokenFile(opts.token_file);
+    if (!read.error.empty()) {
+      std::cerr << "hermes: --token-file: " << read.error << "\n";
       return 1;
     }
+    co.token = std::move(read.token);
   }
 
   dataplane::ServerOptions so;

@@ -11,6 +11,7 @@
 #include "dataplane/admin/admin_server.h"
 #include "dataplane/lb/load_balancer.h"
 #include "dataplane/resolver.h"
+#include "hermes/common/bearer_token.h"
 #include "hermes/common/config.h"
 #include "hermes/common/duration.h"
 #include "hermes/common/health_checker.h"
@@ -66,7 +67,7 @@ std::vector<std::string> Server::Start(const v1::Config& config) {
   std::vector<std::string> errors = Apply(config);
   if (!errors.empty()) return errors;
 
-  admin_ = std::make_unique<AdminServer>(control_, *this);
+  admin_ = std::make_unique<AdminServer>(control_, *this, options_.admin_timeouts);
   if (config.admin().address() != "off") {
     if (auto err = admin_->Listen(config.admin().address()); !err.empty()) {
       for (auto& w : workers_) w->PostStop();
@@ -119,9 +120,16 @@ std::vector<std::string> Server::Apply(const v1::Config& config) {
 }
 
 std::vector<std::string> Server::ApplyLocked(const v1::Config& config) {
+  std::string admin_token;
+  if (!config.admin().token_file().empty()) {
+    TokenFileRead read = ReadTokenFile(config.admin().token_file());
+    if (!read.error.empty()) return {"admin.token_file: " + read.error};
+    admin_token = std::move(read.token);
+  }
   if (draining_) {
     // Drained: the listeners stay closed; the rest applies to the connections still open.
     Publish(config);
+    admin_token_ = std::move(admin_token);
     return {};
   }
   std::vector<std::string> errors;
@@ -155,6 +163,7 @@ std::vector<std::string> Server::ApplyLocked(const v1::Config& config) {
   }
 
   Publish(config);
+  admin_token_ = std::move(admin_token);
   for (auto& p : opened) {
     for (unsigned w = 0; w < workers_.size(); ++w)
       workers_[w]->PostAddListener(p.name, p.sockets.fds[w], p.sockets.protocol);
@@ -380,6 +389,11 @@ uint16_t Server::ListenerPort(const std::string& name) const {
 }
 
 uint16_t Server::AdminPort() const { return admin_ ? admin_->port() : 0; }
+
+std::string Server::AdminToken() const {
+  std::lock_guard lock(mu_);
+  return admin_token_;
+}
 
 SnapshotPtr Server::snapshot() const {
   std::lock_guard lock(mu_);

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "dataplane/admin/admin_server.h"
 #include "dataplane/asio.h"
 #include "dataplane/listener_socket.h"
 #include "dataplane/snapshot.h"
@@ -18,10 +19,6 @@
 #include "hermes/common/resources.h"
 #include "hermes/v1/config.pb.h"
 
-namespace hermes::dataplane {
-
-class AdminServer;
-}  // namespace hermes::dataplane
 namespace hermes::health {
 class HealthChecker;
 }
@@ -34,6 +31,7 @@ struct ServerOptions {
   // Managed mode: endpoint health comes from the control plane (ApplyHealth), which checks the
   // fleet's backends centrally; this process runs no probes of its own.
   bool central_health = false;
+  AdminTimeouts admin_timeouts = {};  // tests shorten them
 };
 
 class Server {
@@ -48,6 +46,8 @@ class Server {
   std::vector<std::string> Start(const hermes::v1::Config& config);
 
   // Re-reads config_path and applies it. Errors leave the running config in place. Thread-safe.
+  // Every apply (the first, reloads, pushed configs) re-reads admin.token_file: an unreadable
+  // or empty file refuses the config.
   std::vector<std::string> Reload();
 
   // Applies a validated config (defaults applied): listeners opened before the old ones close,
@@ -84,6 +84,8 @@ class Server {
   StatsStore& stats() { return stats_; }
   int64_t ActiveConnections() const;
   bool ready() const { return ready_.load(); }
+  // The bearer token admin.token_file held when the running config was applied; "" for none.
+  std::string AdminToken() const;
   const ServerOptions& options() const { return options_; }
 
  private:
@@ -125,6 +127,7 @@ class Server {
   ResolvedHosts hosts_;
   std::map<std::string, OpenListener> listeners_;  // by listener name
   std::string admin_address_;
+  std::string admin_token_;
   discovery::UnhealthyEndpoints central_unhealthy_;  // central_health: the last pushed verdicts
   uint64_t generation_ = 0;
   std::atomic<bool> ready_{false};

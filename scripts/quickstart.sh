@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The demo behind `make run`: hermes-controlplane on its embedded SQLite file, three test
-# upstreams, a managed Hermes proxy (listener :8080, admin :8081), and config/example.yaml applied
+# upstreams, a managed Hermes proxy (listener :8080, admin 127.0.0.1:8081), and config/example.yaml applied
 # with hermesctl. In the foreground until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,11 +50,11 @@ curl -fsS -o /dev/null http://127.0.0.1:8080/ || { echo "quickstart: hermes did 
 cat <<'TXT'
 
 hermes-controlplane (gRPC :9090, HTTP :9091 /metrics, store build/demo/hermes.db) pushed config/example.yaml to the
-proxy demo-1, serving on :8080 (admin :8081). Try:
+proxy demo-1, serving on :8080 (admin 127.0.0.1:8081). Try:
   curl -s localhost:8080/                          # web cluster, weights 2:1 across :9001 and :9002
   curl -s localhost:8080/api/echo                  # /api prefix -> api cluster, path rewritten to /echo
   curl -s -H 'Host: api.example.com' localhost:8080/echo
-  curl -s localhost:8081/backends                  # original Hermes admin API: /health /backends /stats /circuits
+  curl -s 127.0.0.1:8081/backends                  # original Hermes admin API: /health /backends /stats /circuits
   export HERMES_SERVER=127.0.0.1:9090
   build/release/ctl/hermesctl proxies              # who runs what, SYNCED / STALE / NACKED
   build/release/ctl/hermesctl status               # healthy / degraded / unhealthy, and why

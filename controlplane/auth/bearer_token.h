@@ -7,15 +7,17 @@
 #include <string>
 #include <string_view>
 
+#include "hermes/common/bearer_token.h"
+
 namespace hermes::controlplane {
 
-// True when `token` is empty (no auth) or the call carries "authorization: Bearer <token>".
+// True when `token` is empty (no auth) or the call carries "authorization: Bearer <token>"
+// (compared in constant time: hermes/common/bearer_token.h).
 inline bool BearerTokenMatches(const grpc::ServerContextBase& context, const std::string& token) {
   if (token.empty()) return true;
   auto it = context.client_metadata().find("authorization");
   if (it == context.client_metadata().end()) return false;
-  std::string_view got(it->second.data(), it->second.size());
-  return got.size() == token.size() + 7 && got.substr(0, 7) == "Bearer " && got.substr(7) == token;
+  return hermes::BearerTokenMatches(std::string_view(it->second.data(), it->second.size()), token);
 }
 
 }  // namespace hermes::controlplane

@@ -1,4 +1,5 @@
-// What the admin endpoints answer: read-only views over the server's snapshot and stats.
+// What the admin endpoints answer, once admin_access.cpp let the request through: views over the
+// server's snapshot and stats, and the reload.
 #include <google/protobuf/util/json_util.h>
 
 #include "dataplane/admin/admin_server.h"
@@ -227,9 +228,10 @@ AdminResponse Error(unsigned status, std::string_view message) {
 
 }  // namespace
 
-AdminResponse RenderAdmin(Server& server, std::string_view method, std::string_view path) {
+AdminResponse RenderAdmin(Server& server, const AdminRequest& request) {
+  if (auto refusal = RefuseAdminRequest(request, server.AdminToken())) return *std::move(refusal);
+  const std::string_view path = request.path;
   if (path == "/reload") {
-    if (method != "POST") return Error(405, "use POST /reload");
     auto errors = server.Reload();
     AdminResponse r;
     if (errors.empty()) {
@@ -245,7 +247,6 @@ AdminResponse RenderAdmin(Server& server, std::string_view method, std::string_v
     r.body += "]}\n";
     return r;
   }
-  if (method != "GET" && method != "HEAD") return Error(405, "admin endpoints are read-only except POST /reload");
   SnapshotPtr snap = server.snapshot();
   if (path == "/healthz") return {200, "text/plain", "ok\n"};
   if (path == "/ready") {
@@ -275,7 +276,7 @@ AdminResponse RenderAdmin(Server& server, std::string_view method, std::string_v
     google::protobuf::util::JsonPrintOptions opts;
     opts.add_whitespace = true;
     opts.preserve_proto_field_names = true;
-    (void)google::protobuf::util::MessageToJsonString(snap->config, &r.body, opts);
+    (void)google::protobuf::util::MessageToJsonString(RedactedConfig(snap->config), &r.body, opts);
     return r;
   }
   return Error(404, "unknown admin path; see /healthz /ready /drain /metrics /config /health /backends /stats /circuits, POST /reload");

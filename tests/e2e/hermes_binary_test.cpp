@@ -183,6 +183,52 @@ TEST_F(HermesBinaryTest, SighupReloadsTheConfigFile) {
   EXPECT_TRUE(hermes.process().running());
 }
 
+// NativeConfig with admin.token_file set to `token_file`.
+std::string WithAdminToken(std::string yaml, uint16_t admin_port, const std::string& token_file) {
+  const std::string admin = "admin: { address: \"127.0.0.1:" + std::to_string(admin_port) + "\"";
+  yaml.replace(yaml.find(admin), admin.size(), admin + ", token_file: \"" + token_file + "\"");
+  return yaml;
+}
+
+TEST_F(HermesBinaryTest, AdminTokenFileGuardsConfigAndReload) {
+  UpstreamProcess upstream(dir_, "up");
+  const uint16_t listen = FreePort();
+  const uint16_t admin = FreePort();
+  const std::string token_file = dir_.File("admin-token");
+  WriteFile(token_file, "e2e-admin-token\n");
+  const std::string path = dir_.File("hermes.yaml");
+  WriteFile(path, WithAdminToken(NativeConfig(listen, admin, {upstream.port()}, "  - { name: all, cluster: up }\n"),
+                                 admin, token_file));
+  HermesProcess hermes(dir_, path, admin);
+  auto status = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"-o", "/dev/null", "-w", "%{http_code}"});
+    return Curl(args, dir_).out;
+  };
+  const std::string bearer = "Authorization: Bearer e2e-admin-token";
+
+  EXPECT_EQ(status({"-X", "POST", Url(admin, "/reload")}), "401");
+  EXPECT_EQ(status({"-X", "POST", "-H", "Authorization: Bearer nope", Url(admin, "/reload")}), "401");
+  EXPECT_EQ(status({"-X", "POST", "-H", bearer, Url(admin, "/reload")}), "200");
+  EXPECT_EQ(status({"-H", bearer, Url(admin, "/reload")}), "405");
+  EXPECT_EQ(status({"-X", "POST", "-H", bearer, "-H", "Origin: http://evil.example", Url(admin, "/reload")}),
+            "403");
+  EXPECT_EQ(status({Url(admin, "/config")}), "401");
+  EXPECT_EQ(status({"-H", bearer, Url(admin, "/config")}), "200");
+  EXPECT_EQ(status({Url(admin, "/health")}), "200");
+  EXPECT_EQ(hermes.process().err().find("e2e-admin-token"), std::string::npos) << "the token was logged";
+}
+
+TEST_F(HermesBinaryTest, UnreadableAdminTokenFileStopsTheStartNamingTheFile) {
+  const std::string missing = dir_.File("no-such-token");
+  const std::string path = dir_.File("hermes.yaml");
+  const uint16_t admin = FreePort();
+  WriteFile(path, WithAdminToken(NativeConfig(FreePort(), admin, {FreePort()}, "  - { name: all, cluster: up }\n"),
+                                 admin, missing));
+  const Finished run = RunCommand({HERMES_BINARY, "-config", path, "--workers", "1"}, dir_);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("admin.token_file: cannot read token file " + missing), std::string::npos) << run.err;
+}
+
 TEST_F(HermesBinaryTest, SigtermWaitsForTheRequestInFlightThenExits0) {
   UpstreamProcess upstream(dir_, "up");
   const uint16_t listen = FreePort();

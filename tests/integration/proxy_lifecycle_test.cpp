@@ -253,11 +253,11 @@ TEST_F(ProxyLifecycleTest, RenderedMetricsMatchTheHttpAdminEndpoint) {
   StartProxy();
   ASSERT_EQ(StatusOf("/"), 200u);
   ASSERT_TRUE(Eventually([&] {
-    const auto rendered = dataplane::RenderAdmin(proxy_->server(), "GET", "/metrics");
+    const auto rendered = dataplane::RenderAdmin(proxy_->server(), {.method = "GET", .path = "/metrics"});
     return rendered.body.find("hermes_cluster_requests_total{cluster=\"up\",class=\"2xx\"} 1\n") !=
            std::string::npos;
   }));
-  const auto rendered = dataplane::RenderAdmin(proxy_->server(), "GET", "/metrics");
+  const auto rendered = dataplane::RenderAdmin(proxy_->server(), {.method = "GET", .path = "/metrics"});
   EXPECT_EQ(rendered.status, 200u);
   EXPECT_TRUE(rendered.content_type.starts_with("text/plain")) << rendered.content_type;
 }

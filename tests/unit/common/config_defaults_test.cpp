@@ -29,8 +29,19 @@ TEST(ConfigDefaultsTest, AddsOneListenerOnPort8080WhenThereIsNone) {
   EXPECT_EQ(config.listeners(0).name(), "listener-0");
 }
 
-TEST(ConfigDefaultsTest, PutsAdminOnPort8081) {
-  EXPECT_EQ(Defaulted({}).admin().address(), ":8081");
+TEST(ConfigDefaultsTest, PutsAdminOnLoopbackPort8081) {
+  // No admin block (a native file without one, and a managed proxy before its first push).
+  EXPECT_EQ(Defaulted({}).admin().address(), "127.0.0.1:8081");
+}
+
+TEST(ConfigDefaultsTest, KeepsAnAdminAddressWrittenOutOnEveryInterface) {
+  v1::Config config;
+  config.mutable_admin()->set_address(":8081");
+  EXPECT_EQ(Defaulted(config).admin().address(), ":8081");
+}
+
+TEST(ConfigDefaultsTest, CapsAdminConnectionsAt64) {
+  EXPECT_EQ(Defaulted({}).admin().max_connections(), 64u);
 }
 
 TEST(ConfigDefaultsTest, KeepsAdminOff) {

@@ -43,7 +43,7 @@ TEST(ConfigLoadTest, LoadsTheShippedNativeExample) {
   const v1::Config& config = result.config;
   ASSERT_EQ(config.listeners_size(), 1);
   EXPECT_EQ(config.listeners(0).address(), ":8080");
-  EXPECT_EQ(config.admin().address(), ":8081");
+  EXPECT_EQ(config.admin().address(), "127.0.0.1:8081");
   ASSERT_EQ(config.clusters_size(), 2);
   EXPECT_EQ(config.clusters(0).name(), "web");
   EXPECT_EQ(config.clusters(0).endpoints(0).weight(), 2u);
@@ -65,6 +65,22 @@ routes: [ { cluster: web } ]
   EXPECT_EQ(result.format, SourceFormat::kNative);
   EXPECT_EQ(result.config.listeners(0).address(), ":8080");
   EXPECT_EQ(result.config.clusters(0).health_check().path(), "/health");
+}
+
+TEST(ConfigLoadTest, NativeFileWithoutAdminPutsAdminOnLoopback) {
+  const LoadResult result = LoadConfigString(R"(
+clusters: [ { name: web, endpoints: [ { address: "127.0.0.1:9001" } ] } ]
+routes: [ { cluster: web } ]
+)");
+  EXPECT_THAT(ErrorsOf(result), IsEmpty());
+  EXPECT_EQ(result.config.admin().address(), "127.0.0.1:8081");
+  EXPECT_EQ(result.config.admin().max_connections(), 64u);
+}
+
+TEST(ConfigLoadTest, AdminAddressWrittenOutOnEveryInterfaceStays) {
+  const LoadResult result = LoadConfigString("admin: { address: \":8081\" }\n");
+  EXPECT_THAT(ErrorsOf(result), IsEmpty());
+  EXPECT_EQ(result.config.admin().address(), ":8081");
 }
 
 TEST(ConfigLoadTest, PlacesValidationErrorsAtTheirYamlPosition) {

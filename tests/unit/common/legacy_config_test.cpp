@@ -95,10 +95,17 @@ TEST(LegacyConfigTest, ListenDefaultsToPort8080) {
   EXPECT_EQ(config.listeners(0).address(), ":8080");
 }
 
-TEST(LegacyConfigTest, AdminListenDefaultsToPort8081) {
+TEST(LegacyConfigTest, AdminListenDefaultsToLoopbackPort8081) {
   const v1::Config config =
       LoadValid("server: { listen: \":7000\" }\nbackends: [ { address: \"localhost:9001\" } ]");
   EXPECT_EQ(config.listeners(0).address(), ":7000");
+  EXPECT_EQ(config.admin().address(), "127.0.0.1:8081");
+}
+
+TEST(LegacyConfigTest, AdminListenWrittenOutKeepsEveryInterface) {
+  // The original format's example writes admin_listen: ":8081"; it keeps its meaning.
+  const v1::Config config =
+      LoadValid("server: { admin_listen: \":8081\" }\nbackends: [ { address: \"localhost:9001\" } ]");
   EXPECT_EQ(config.admin().address(), ":8081");
 }
 

@@ -1,0 +1,21 @@
+// Bearer tokens (RFC 6750) as Hermes programs read and check them: one token-file format and one
+// comparison, so that every program accepts the same files and none leaks a token by timing.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace hermes {
+
+struct TokenFileRead {
+  std::string token;  // the file's text without surrounding white space
+  std::string error;  // "cannot read token file PATH: REASON" or "token file PATH is empty"
+};
+TokenFileRead ReadTokenFile(const std::string& path);
+
+// True when `authorization` (an Authorization header's value) is "Bearer <token>", the scheme in
+// any case (RFC 7235 §2.1). The tokens are compared as SHA-256 digests with CRYPTO_memcmp, so the
+// time taken tells neither where they differ nor how long the expected one is.
+bool BearerTokenMatches(std::string_view authorization, std::string_view token);
+
+}  // namespace hermes

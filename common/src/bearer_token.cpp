@@ -1,0 +1,54 @@
+#include "hermes/common/bearer_token.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "hermes/common/ascii.h"
+
+namespace hermes {
+namespace {
+
+constexpr std::string_view kWhiteSpace = " \t\r\n";
+// A token is a short line; a bigger file is a wrong path (/dev/zero would never end).
+constexpr size_t kMaxTokenFileBytes = 65536;
+
+std::array<unsigned char, SHA256_DIGEST_LENGTH> Digest(std::string_view s) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> d;
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d.data());
+  return d;
+}
+
+}  // namespace
+
+TokenFileRead ReadTokenFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return {"", "cannot read token file " + path + ": " + std::strerror(errno)};
+  std::string s(kMaxTokenFileBytes + 1, '\0');
+  s.resize(std::fread(s.data(), 1, s.size(), f));
+  const int read_error = std::ferror(f) ? errno : 0;
+  std::fclose(f);
+  if (read_error) return {"", "cannot read token file " + path + ": " + std::strerror(read_error)};
+  if (s.size() > kMaxTokenFileBytes)
+    return {"", "token file " + path + " is larger than " + std::to_string(kMaxTokenFileBytes) + " bytes"};
+  const size_t begin = s.find_first_not_of(kWhiteSpace);
+  if (begin == std::string::npos) return {"", "token file " + path + " is empty"};
+  const size_t end = s.find_last_not_of(kWhiteSpace);
+  return {s.substr(begin, end - begin + 1), ""};
+}
+
+bool BearerTokenMatches(std::string_view authorization, std::string_view token) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (authorization.size() < kScheme.size() ||
+      !AsciiIEquals(authorization.substr(0, kScheme.size()), kScheme))
+    return false;
+  const auto got = Digest(authorization.substr(kScheme.size()));
+  const auto want = Digest(token);
+  return CRYPTO_memcmp(got.data(), want.data(), got.size()) == 0;
+}
+
+}  // namespace hermes
