@@ -270,7 +270,8 @@ class MessageReader {
   }
 
   // Aliases let a short file name the same large list many times over; reading it all would
-  // take time and memory quadratic in the file's size.
+  // take time and memory quadratic in the file's size. ParseYaml's node limit (aliases counted
+  // as what they name) already keeps parsed text under this; it guards a tree built elsewhere.
   bool OverBudget(const YAML::Node& at) {
     if (values_read_ <= kMaxValues) return false;
     if (!over_budget_reported_) {
@@ -287,7 +288,7 @@ class MessageReader {
         {std::move(path), std::move(message), LocationOf(at.Mark(), source_name_)});
   }
 
-  static constexpr size_t kMaxValues = 100'000;
+  static constexpr size_t kMaxValues = DocumentLimits{}.max_nodes;
 
   std::string source_name_;
   YamlReadResult result_;
