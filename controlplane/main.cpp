@@ -27,7 +27,8 @@
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: hermes-controlplane [--listen ADDR] [--http-listen ADDR] [--db FILE]
+constexpr const char* kUsage =
+    R"(usage: hermes-controlplane [--listen ADDR] [--http-listen ADDR] [--db FILE]
                           [--token-file FILE] [--stats-interval DURATION] [--log-level LEVEL]
                           [--max-config-bytes N]
        hermes-controlplane --version | --help
@@ -145,7 +146,8 @@ int main(int argc, char** argv) {
     uint64_t n = 0;
     const std::string& v = flags.max_config_bytes;
     auto r = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (r.ec != std::errc() || r.ptr != v.data() + v.size() || n == 0 || n > kMaxConfigBytesCeiling) {
+    if (r.ec != std::errc() || r.ptr != v.data() + v.size() || n == 0 ||
+        n > kMaxConfigBytesCeiling) {
       std::cerr << "hermes-controlplane: --max-config-bytes \"" << v
                 << "\" is not a number of bytes from 1 to " << kMaxConfigBytesCeiling << "\n";
       return 2;
@@ -215,8 +217,8 @@ int main(int argc, char** argv) {
   // A stats report is ~200 bytes per endpoint (~600 with long names): 16 MiB covers ~80,000
   // endpoints per proxy, where gRPC's default 4 MiB would refuse a large proxy's every report.
   // An ApplyConfig carries a config of up to --max-config-bytes and a few short fields.
-  builder.SetMaxReceiveMessageSize(static_cast<int>(
-      std::max<uint64_t>(16 * 1024 * 1024, config_limits.max_bytes + 64 * 1024)));
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::max<uint64_t>(16 * 1024 * 1024, config_limits.max_bytes + 64 * 1024)));
   // Proxies ping every 10 s to find a dead control plane; without these a server answers such
   // pings with GOAWAY (too_many_pings) and drops the streams.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);

@@ -40,12 +40,13 @@ FileText ReadFile(const std::string& path, std::string_view what,
   if (!f) {
     result.error = std::strerror(errno);
   } else {
-    struct stat info{};
+    struct stat info {};
     if (fstat(fileno(f), &info) == 0 && S_ISREG(info.st_mode) &&
         static_cast<uint64_t>(info.st_size) > max_bytes) {
       if (f != stdin) std::fclose(f);
-      return FileText{"", config::CheckDocumentSize(static_cast<uint64_t>(info.st_size),
-                                                    max_bytes, path)->ToString()};
+      return FileText{
+          "", config::CheckDocumentSize(static_cast<uint64_t>(info.st_size), max_bytes, path)
+                  ->ToString()};
     }
     result = ReadAll(f, max_bytes);
     if (f != stdin) std::fclose(f);

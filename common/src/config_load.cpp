@@ -51,8 +51,7 @@ struct CloseFile {
   void operator()(std::FILE* file) const { std::fclose(file); }
 };
 
-LoadResult Load(std::string_view yaml, std::string_view source_name,
-                const DocumentLimits& limits) {
+LoadResult Load(std::string_view yaml, std::string_view source_name, const DocumentLimits& limits) {
   LoadResult result;
   YamlDocument document = ParseYaml(yaml, source_name, limits);
   if (!document.errors.empty()) {
@@ -111,7 +110,7 @@ LoadResult LoadConfigFile(const std::string& path, const DocumentLimits& limits)
     result.errors.push_back(*CheckDocumentSize(bytes, limits.max_bytes, path));
     return result;
   };
-  struct stat info{};
+  struct stat info {};
   if (fstat(fileno(file.get()), &info) == 0 && S_ISREG(info.st_mode) &&
       static_cast<uint64_t>(info.st_size) > limits.max_bytes) {
     return oversize(static_cast<uint64_t>(info.st_size));

@@ -385,8 +385,8 @@ class DocumentShape final : public YAML::EventHandler {
   void Open(const YAML::Mark& mark, YAML::anchor_t anchor) {
     parsed_to_ = mark;
     if (open_.size() >= limits_.max_depth) {
-      Refuse(mark, "lists and maps nested more than " + std::to_string(limits_.max_depth) +
-                       " deep");
+      Refuse(mark,
+             "lists and maps nested more than " + std::to_string(limits_.max_depth) + " deep");
     }
     if (anchor != 0) anchors_[anchor] = {std::move(anchor_name_), std::nullopt};
     open_.push_back({nodes_, anchor});
@@ -414,7 +414,7 @@ class DocumentShape final : public YAML::EventHandler {
   const DocumentLimits& limits_;
   std::string_view source_name_;
   YAML::Mark parsed_to_;  // the start of the text until the first event
-  size_t nodes_ = 0;  // over all documents, aliases expanded
+  size_t nodes_ = 0;      // over all documents, aliases expanded
   std::vector<OpenNode> open_;
   std::unordered_map<YAML::anchor_t, Anchor> anchors_;
   std::string anchor_name_;  // from OnAnchor, for the node event that follows it

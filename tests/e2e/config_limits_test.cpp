@@ -1,14 +1,14 @@
 // The config size limit as users meet it: `hermes --validate` on a file over 4 MiB, and an
 // ApplyConfig dry run sent to hermes-controlplane, with and without --max-config-bytes. Real
 // processes and a real SQLite file, loopback only.
-#include <gtest/gtest.h>
-
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include <string>
 
 #include "hermes/v1/admin.grpc.pb.h"
 #include "tests/e2e/fleet_support.h"
+#include "tests/support/eventually.h"
 
 namespace hermes::e2e {
 namespace {
@@ -75,6 +75,33 @@ TEST_F(ConfigLimitsTest, ValidateRefusesANonsenseLimit) {
       << run.err;
 }
 
+TEST_F(ConfigLimitsTest, ReloadRefusesAFileThatGrewOverTheLimitAndKeepsServing) {
+  const uint16_t admin = FreePort();
+  const std::string path = dir_.File("serve.yaml");
+  const std::string config = "listeners: [ { name: main, address: \"127.0.0.1:" +
+                             std::to_string(FreePort()) + "\" } ]\nadmin: { address: \"127.0.0.1:" +
+                             std::to_string(admin) + "\" }\n";
+  WriteFile(path, config);
+  Process hermes({HERMES_BINARY, "-config", path, "--workers", "1", "--max-config-bytes", "1000"},
+                 dir_.File("hermes.out"), dir_.File("hermes.err"));
+  ASSERT_TRUE(test::Eventually(
+      [&] {
+        return Curl({"-o", "/dev/null", "-w", "%{http_code}", Url(admin, "/ready")}, dir_).out ==
+               "200";
+      },
+      20s))
+      << hermes.err();
+
+  WriteFile(path, config + "#" + std::string(1000, 'x') + "\n");
+  const Finished reload = Curl({"-X", "POST", Url(admin, "/reload")}, dir_);
+  EXPECT_NE(reload.out.find("\"refused\""), std::string::npos) << reload.out;
+  EXPECT_NE(reload.out.find(path + ": " + std::to_string(config.size() + 1002) +
+                            " bytes is over the 1000-byte limit (--max-config-bytes)"),
+            std::string::npos)
+      << reload.out;
+  EXPECT_EQ(Curl({"-o", "/dev/null", "-w", "%{http_code}", Url(admin, "/ready")}, dir_).out, "200");
+}
+
 TEST_F(ConfigLimitsTest, ControlPlaneRefusesAnOversizeDryRunAndStoresNothing) {
   ControlPlane cp(dir_, dir_.File("cp.db"));
   v1::ApplyConfigRequest request;
@@ -119,8 +146,8 @@ TEST_F(ConfigLimitsTest, RaisedLimitsOnBothSidesLetTheDryRunThrough) {
   // hermesctl over its own limit only: the control plane's default refuses it.
   ControlPlane strict(dir_, dir_.File("strict.db"));
   const Finished refused =
-      RunCommand({HERMESCTL_BINARY, "--server", strict.address(), "--timeout", "60s", "apply",
-                  "-f", path, "--dry-run", "--max-config-bytes", "6000000"},
+      RunCommand({HERMESCTL_BINARY, "--server", strict.address(), "--timeout", "60s", "apply", "-f",
+                  path, "--dry-run", "--max-config-bytes", "6000000"},
                  dir_, 90s);
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.err.find("ApplyConfig: 5242880 bytes is over the 4194304-byte limit"),

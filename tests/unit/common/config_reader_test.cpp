@@ -318,8 +318,9 @@ TEST(ConfigReaderTest, RefusesAliasesThatMultiplyIntoTooManyValues) {
   // "headers" is not a Config field; the anchor is only there to be aliased. The parser counts
   // each alias as the 501 values it names and stops before the reader starts.
   YamlReadResult result = ReadYamlText(yaml, config, "big.yaml");
-  EXPECT_THAT(result.errors, ::testing::ElementsAre(::testing::Field(
-                                 &ConfigError::message, HasSubstr("an alias counts as what it names"))));
+  EXPECT_THAT(result.errors,
+              ::testing::ElementsAre(::testing::Field(
+                  &ConfigError::message, HasSubstr("an alias counts as what it names"))));
 }
 
 class ConfigReaderGarbageTest : public ::testing::TestWithParam<std::string> {};

@@ -3,11 +3,11 @@
 // tree or queue.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 
 #include "hermes/common/config.h"
 #include "hermes/common/yaml_reader.h"
@@ -32,7 +32,8 @@ std::vector<std::string> ParseErrors(const std::string& text, const DocumentLimi
 
 // A valid native config padded with a comment to exactly `bytes` bytes.
 std::string ConfigOfSize(size_t bytes) {
-  std::string text = "clusters: [ { name: web, endpoints: [ { address: \"127.0.0.1:9001\" } ] } ]\n#";
+  std::string text =
+      "clusters: [ { name: web, endpoints: [ { address: \"127.0.0.1:9001\" } ] } ]\n#";
   text.append(bytes - text.size() - 1, 'x');
   return text + "\n";
 }
