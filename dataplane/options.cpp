@@ -15,7 +15,7 @@ std::string UsageText() {
   return R"(usage: hermes -config FILE [--workers N] [--log-level LEVEL] [--max-config-bytes N]
        hermes --control-plane HOST:PORT --node-id ID [--group G] [--label k=v]...
               [--cache-dir DIR] [--listen ADDR] [--admin-listen ADDR] [--token-file FILE]
-       hermes --validate -config FILE
+       hermes --validate -config FILE [--max-config-bytes N]
        hermes --version | --help
 
 Runs the Hermes reverse proxy from a YAML config file (the native format or the
