@@ -3,6 +3,8 @@
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <charconv>
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -20,12 +22,15 @@
 #include "hermes/common/address.h"
 #include "hermes/common/bearer_token.h"
 #include "hermes/common/clock.h"
+#include "hermes/common/config.h"
 #include "hermes/common/duration.h"
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: hermes-controlplane [--listen ADDR] [--http-listen ADDR] [--db FILE]
+constexpr const char* kUsage =
+    R"(usage: hermes-controlplane [--listen ADDR] [--http-listen ADDR] [--db FILE]
                           [--token-file FILE] [--stats-interval DURATION] [--log-level LEVEL]
+                          [--max-config-bytes N]
        hermes-controlplane --version | --help
 
 Stores config versions in an embedded SQLite file and streams them to every connected hermes
@@ -38,6 +43,10 @@ proxy (--control-plane); hermesctl drives it.
   --token-file FILE    require this bearer token from proxies and hermesctl
   --stats-interval D   how often proxies push their stats (default 10s; 1s..5m)
   --log-level LEVEL    trace, debug, info, warn, error (default info)
+  --max-config-bytes N refuse an applied YAML config over N bytes (default 4194304) with
+                       INVALID_ARGUMENT, before parsing; while parsing, a config may also have
+                       at most 200000 values, 64 levels of nesting, and no one value or
+                       [...]/{...} collection over 256 KiB (see README, Config)
 )";
 
 struct Flags {
@@ -47,7 +56,11 @@ struct Flags {
   std::string token_file;
   std::string log_level = "info";
   std::string stats_interval = "10s";
+  std::string max_config_bytes;
 };
+
+// A config of a gigabyte is a mistake, not a fleet.
+constexpr uint64_t kMaxConfigBytesCeiling = 1024ull * 1024 * 1024;
 
 // "host:port" for gRPC: ":9090" means every interface.
 std::string GrpcAddress(const std::string& address) {
@@ -85,7 +98,7 @@ int main(int argc, char** argv) {
     } else if (i + 1 < args.size()) {
       value = args[i + 1];
       if (a == "--listen" || a == "--http-listen" || a == "--db" || a == "--token-file" ||
-          a == "--log-level" || a == "--stats-interval")
+          a == "--log-level" || a == "--stats-interval" || a == "--max-config-bytes")
         ++i;
     }
     if (a == "--listen") {
@@ -100,6 +113,8 @@ int main(int argc, char** argv) {
       flags.log_level = value;
     } else if (a == "--stats-interval") {
       flags.stats_interval = value;
+    } else if (a == "--max-config-bytes") {
+      flags.max_config_bytes = value;
     } else {
       std::cerr << "hermes-controlplane: unknown argument \"" << args[i] << "\"\n\n" << kUsage;
       return 2;
@@ -124,6 +139,20 @@ int main(int argc, char** argv) {
       return 2;
     }
     stats_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+  }
+
+  config::DocumentLimits config_limits;
+  if (!flags.max_config_bytes.empty()) {
+    uint64_t n = 0;
+    const std::string& v = flags.max_config_bytes;
+    auto r = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (r.ec != std::errc() || r.ptr != v.data() + v.size() || n == 0 ||
+        n > kMaxConfigBytesCeiling) {
+      std::cerr << "hermes-controlplane: --max-config-bytes \"" << v
+                << "\" is not a number of bytes from 1 to " << kMaxConfigBytesCeiling << "\n";
+      return 2;
+    }
+    config_limits.max_bytes = n;
   }
 
   std::string token;
@@ -176,6 +205,7 @@ int main(int argc, char** argv) {
       },
       stats_interval);
   controlplane::AdminService admin(store, discovery, rollouts, token, &health, &stats);
+  admin.set_config_limits(config_limits);
   health.Start();  // the recorded verdicts first: an endpoint found down stays out of rotation
   if (auto restored = rollouts.Restore(); !restored) {
     std::cerr << "hermes-controlplane: " << restored.error().message << "\n";
@@ -193,7 +223,9 @@ int main(int argc, char** argv) {
   builder.RegisterService(&stats_service);
   // A stats report is ~200 bytes per endpoint (~600 with long names): 16 MiB covers ~80,000
   // endpoints per proxy, where gRPC's default 4 MiB would refuse a large proxy's every report.
-  builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+  // An ApplyConfig carries a config of up to --max-config-bytes and a few short fields.
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::max<uint64_t>(16 * 1024 * 1024, config_limits.max_bytes + 64 * 1024)));
   // Proxies ping every 10 s to find a dead control plane; without these a server answers such
   // pings with GOAWAY (too_many_pings) and drops the streams.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);

@@ -201,6 +201,14 @@ BuiltArgs BuildApply(const CommandInput& in) {
     }
     a.if_version = *version;
   }
+  if (const auto* v = in.Flag("--max-config-bytes")) {
+    uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc() || end != v->data() + v->size() || n == 0) {
+      return Usage("--max-config-bytes wants a number of bytes above 0, got " + Quoted(*v));
+    }
+    a.max_config_bytes = n;
+  }
   if (a.dry_run && a.stage) {
     return Usage("--dry-run and --stage do not go together: a dry run stores nothing");
   }

@@ -11,6 +11,8 @@
 #include <variant>
 #include <vector>
 
+#include "hermes/common/config.h"
+
 namespace hermes::ctl {
 
 enum class OutputFormat { kTable, kJson, kYaml };
@@ -48,6 +50,8 @@ struct ApplyArgs {
   bool stage = false;       // store only; `rollout start` sends it to proxies
   uint64_t if_version = 0;  // non-zero: refused unless the newest stored version is this one
   bool force = false;       // abort a rollout in progress first
+  // A bigger file is refused before it is sent; the control plane has the same default.
+  uint64_t max_config_bytes = config::DocumentLimits::kDefaultMaxBytes;
 };
 
 struct GetConfigArgs {

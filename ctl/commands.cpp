@@ -2,11 +2,13 @@
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -19,27 +21,41 @@
 namespace hermes::ctl {
 namespace {
 
-// All of `f`, or errno of the failed read.
-FileText ReadAll(std::FILE* f) {
+// All of `f` up to one byte past `max_bytes`, or errno of the failed read.
+FileText ReadAll(std::FILE* f, uint64_t max_bytes) {
   FileText result;
   char buf[64 * 1024];
   size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) result.text.append(buf, n);
+  while (result.text.size() <= max_bytes && (n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    result.text.append(buf, n);
+  }
   if (std::ferror(f)) result.error = std::strerror(errno);
   return result;
 }
 
-FileText ReadFile(const std::string& path, std::string_view what) {
+FileText ReadFile(const std::string& path, std::string_view what,
+                  uint64_t max_bytes = std::numeric_limits<uint64_t>::max()) {
   std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
   FileText result;
   if (!f) {
     result.error = std::strerror(errno);
   } else {
-    result = ReadAll(f);
+    struct stat info {};
+    if (fstat(fileno(f), &info) == 0 && S_ISREG(info.st_mode) &&
+        static_cast<uint64_t>(info.st_size) > max_bytes) {
+      if (f != stdin) std::fclose(f);
+      return FileText{
+          "", config::CheckDocumentSize(static_cast<uint64_t>(info.st_size), max_bytes, path)
+                  ->ToString()};
+    }
+    result = ReadAll(f, max_bytes);
     if (f != stdin) std::fclose(f);
   }
   if (!result.error.empty()) {
     return FileText{"", "cannot read " + std::string(what) + path + ": " + result.error};
+  }
+  if (auto oversize = config::CheckDocumentSize(result.text.size(), max_bytes, path)) {
+    return FileText{"", oversize->ToString()};
   }
   return result;
 }
@@ -100,7 +116,9 @@ CallTarget RolloutTarget(const Session& session, std::string_view command) {
 
 }  // namespace
 
-FileText ReadConfigFile(const std::string& path) { return ReadFile(path, ""); }
+FileText ReadConfigFile(const std::string& path, uint64_t max_bytes) {
+  return ReadFile(path, "", max_bytes);
+}
 
 Token ResolveToken(const GlobalOptions& global) {
   if (global.token_file.empty()) return Token{global.token, ""};
@@ -114,7 +132,7 @@ Token ResolveToken(const GlobalOptions& global) {
 
 int RunApply(const ApplyArgs& args, const Session& session, AdminStub& stub, std::ostream& out,
              std::ostream& err) {
-  const FileText file = ReadConfigFile(args.file);
+  const FileText file = ReadConfigFile(args.file, args.max_config_bytes);
   if (!file.error.empty()) {
     err << "hermesctl: " << file.error << "\n";
     return 1;

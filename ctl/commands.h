@@ -22,12 +22,15 @@ struct Session {
 };
 
 // A file's text, or why it could not be read ("cannot read fleet.yaml: No such file or
-// directory"). "-" is standard input.
+// directory"), or that it is over max_bytes ("fleet.yaml: 5242880 bytes is over the
+// 4194304-byte limit (--max-config-bytes)"; a regular file is not read then). "-" is standard
+// input.
 struct FileText {
   std::string text;
   std::string error;
 };
-FileText ReadConfigFile(const std::string& path);
+FileText ReadConfigFile(const std::string& path,
+                        uint64_t max_bytes = config::DocumentLimits::kDefaultMaxBytes);
 
 // The bearer token: --token-file's content (surrounding white space trimmed) or HERMES_TOKEN.
 struct Token {

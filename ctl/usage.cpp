@@ -45,7 +45,7 @@ Exit codes: 0 ok, 1 failed (unreachable, refused, not found, conflict, a rollout
 
 constexpr std::string_view kApply =
     R"(Usage: hermesctl apply -f FILE [--message M] [--author A] [--dry-run] [--stage]
-                       [--if-version N] [--force]
+                       [--if-version N] [--force] [--max-config-bytes N]
 
 Sends the YAML config in FILE (- for standard input) to the control plane, which parses,
 defaults and validates it and stores it as a new version, and sends it to every proxy. Prints
@@ -67,6 +67,8 @@ Flags:
   --stage              store it only; roll it out later with `hermesctl rollout start`
   --if-version N       only if the newest stored version is N (7 or v7)
   --force              abort a rollout in progress first
+  --max-config-bytes N refuse FILE over N bytes before sending it (default 4194304, the
+                       control plane's default --max-config-bytes)
 
 Examples:
   hermesctl apply -f fleet.yaml -m "raise api timeout to 5s"

@@ -134,7 +134,9 @@ int main(int argc, char** argv) {
   unsigned workers = opts.workers ? opts.workers : std::max(1u, std::thread::hardware_concurrency());
   if (!opts.control_plane.empty()) return RunManaged(opts, workers);
 
-  auto loaded = config::LoadConfigFile(opts.config_path);
+  config::DocumentLimits limits;
+  if (opts.max_config_bytes) limits.max_bytes = *opts.max_config_bytes;
+  auto loaded = config::LoadConfigFile(opts.config_path, limits);
   if (!loaded.ok()) {
     std::cerr << "hermes: " << opts.config_path << " is not valid (" << loaded.errors.size()
               << (loaded.errors.size() == 1 ? " error" : " errors") << "):\n";
@@ -154,6 +156,7 @@ int main(int argc, char** argv) {
 
   dataplane::ServerOptions so;
   so.config_path = opts.config_path;
+  so.config_limits = limits;
   so.workers = workers;
   so.handle_signals = true;
   dataplane::Server server(so);

@@ -1,14 +1,21 @@
 #include "dataplane/options.h"
 
 #include <charconv>
+#include <string>
 
 namespace hermes::dataplane {
+namespace {
+
+// A config of a gigabyte is a mistake, not a fleet.
+constexpr uint64_t kMaxConfigBytesCeiling = 1024ull * 1024 * 1024;
+
+}  // namespace
 
 std::string UsageText() {
-  return R"(usage: hermes -config FILE [--workers N] [--log-level LEVEL]
+  return R"(usage: hermes -config FILE [--workers N] [--log-level LEVEL] [--max-config-bytes N]
        hermes --control-plane HOST:PORT --node-id ID [--group G] [--label k=v]...
               [--cache-dir DIR] [--listen ADDR] [--admin-listen ADDR] [--token-file FILE]
-       hermes --validate -config FILE
+       hermes --validate -config FILE [--max-config-bytes N]
        hermes --version | --help
 
 Runs the Hermes reverse proxy from a YAML config file (the native format or the
@@ -16,6 +23,10 @@ original Hermes format), or managed by hermes-controlplane, which pushes its con
 
   -config, --config FILE   config file to serve (re-read on SIGHUP and POST /reload)
   --validate               check the config, print every error with its field path, exit
+  --max-config-bytes N     refuse a config file over N bytes, on start and on reload
+                           (default 4194304); while parsing, a config may also have at
+                           most 200000 values, 64 levels of nesting, and no one value or
+                           [...]/{...} collection over 256 KiB (see README, Config)
   --workers N              worker threads (default: number of cores)
   --log-level LEVEL        trace, debug, info, warn, error (default info)
   --control-plane ADDR     managed mode: take config from hermes-controlplane at ADDR
@@ -71,6 +82,17 @@ ParsedOptions ParseOptions(const std::vector<std::string>& args) {
         return p;
       }
       o.workers = n;
+    } else if (a == "--max-config-bytes") {
+      if (!take("--max-config-bytes")) return p;
+      uint64_t n = 0;
+      auto r = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (r.ec != std::errc() || r.ptr != value.data() + value.size() || n == 0 ||
+          n > kMaxConfigBytesCeiling) {
+        p.error = "--max-config-bytes: \"" + value + "\" is not a number of bytes from 1 to " +
+                  std::to_string(kMaxConfigBytesCeiling);
+        return p;
+      }
+      o.max_config_bytes = n;
     } else if (a == "--log-level") {
       if (!take("--log-level")) return p;
       if (value != "trace" && value != "debug" && value != "info" && value != "warn" && value != "error") {

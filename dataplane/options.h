@@ -2,6 +2,7 @@
 // double-dash ones, because the original Hermes was started as `hermes -config config.yaml`.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@ struct Options {
   bool show_version = false;
   bool show_help = false;
   unsigned workers = 0;  // 0 = number of cores
+  std::optional<uint64_t> max_config_bytes;  // -config file size limit; unset = the default
   std::string log_level = "info";
   // Managed mode (--control-plane): config comes from hermes-controlplane.
   std::string control_plane;  // "host:port"

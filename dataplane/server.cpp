@@ -86,7 +86,7 @@ std::vector<std::string> Server::Start(const v1::Config& config) {
 
 std::vector<std::string> Server::Reload() {
   if (options_.config_path.empty()) return {"no config file to reload"};
-  auto loaded = config::LoadConfigFile(options_.config_path);
+  auto loaded = config::LoadConfigFile(options_.config_path, options_.config_limits);
   std::vector<std::string> errors;
   for (const auto& e : loaded.errors) errors.push_back(e.ToString());
   if (errors.empty()) errors = Apply(loaded.config);

@@ -16,6 +16,7 @@
 #include "dataplane/snapshot.h"
 #include "dataplane/stats.h"
 #include "dataplane/worker.h"
+#include "hermes/common/config.h"
 #include "hermes/common/resources.h"
 #include "hermes/v1/config.pb.h"
 
@@ -26,6 +27,7 @@ namespace hermes::dataplane {
 
 struct ServerOptions {
   std::string config_path;  // re-read on reload; empty when the config is given directly
+  config::DocumentLimits config_limits;  // for config_path, on every reload
   unsigned workers = 1;
   bool handle_signals = false;  // SIGHUP reloads, SIGTERM/SIGINT drain and stop
   // Managed mode: endpoint health comes from the control plane (ApplyHealth), which checks the

@@ -1,5 +1,7 @@
 // LoadConfigFile / LoadConfigString: YAML -> (original format translated) -> defaults ->
 // validation, with every error placed at the file position it came from.
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <memory>
@@ -49,9 +51,9 @@ struct CloseFile {
   void operator()(std::FILE* file) const { std::fclose(file); }
 };
 
-LoadResult Load(std::string_view yaml, std::string_view source_name) {
+LoadResult Load(std::string_view yaml, std::string_view source_name, const DocumentLimits& limits) {
   LoadResult result;
-  YamlDocument document = ParseYaml(yaml, source_name);
+  YamlDocument document = ParseYaml(yaml, source_name, limits);
   if (!document.errors.empty()) {
     result.errors = std::move(document.errors);
     return result;
@@ -82,9 +84,10 @@ LoadResult Load(std::string_view yaml, std::string_view source_name) {
 
 }  // namespace
 
-LoadResult LoadConfigString(std::string_view yaml, std::string_view source_name) {
+LoadResult LoadConfigString(std::string_view yaml, std::string_view source_name,
+                            const DocumentLimits& limits) {
   try {
-    return Load(yaml, source_name);
+    return Load(yaml, source_name, limits);
   } catch (const std::exception& e) {
     LoadResult result;
     result.errors.push_back({"", std::string("cannot load config: ") + e.what(), ""});
@@ -92,7 +95,7 @@ LoadResult LoadConfigString(std::string_view yaml, std::string_view source_name)
   }
 }
 
-LoadResult LoadConfigFile(const std::string& path) {
+LoadResult LoadConfigFile(const std::string& path, const DocumentLimits& limits) {
   auto unreadable = [&](int error) {
     LoadResult result;
     result.errors.push_back(
@@ -102,12 +105,27 @@ LoadResult LoadConfigFile(const std::string& path) {
   };
   std::unique_ptr<std::FILE, CloseFile> file(std::fopen(path.c_str(), "rb"));
   if (file == nullptr) return unreadable(errno);
+  auto oversize = [&](uint64_t bytes) {
+    LoadResult result;
+    result.errors.push_back(*CheckDocumentSize(bytes, limits.max_bytes, path));
+    return result;
+  };
+  struct stat info {};
+  if (fstat(fileno(file.get()), &info) == 0 && S_ISREG(info.st_mode) &&
+      static_cast<uint64_t>(info.st_size) > limits.max_bytes) {
+    return oversize(static_cast<uint64_t>(info.st_size));
+  }
+  // Not a regular file (a pipe): read no more than one byte past the limit.
   std::string text;
   char buffer[16384];
   size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, n);
+  while (text.size() <= limits.max_bytes &&
+         (n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
+    text.append(buffer, n);
+  }
   if (std::ferror(file.get()) != 0) return unreadable(errno);
-  return LoadConfigString(text, path);
+  if (text.size() > limits.max_bytes) return oversize(text.size());
+  return LoadConfigString(text, path, limits);
 }
 
 }  // namespace hermes::config

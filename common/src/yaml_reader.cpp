@@ -1,10 +1,18 @@
 // The one YAML -> protobuf reader: walks the YAML tree and the message descriptor together.
 #include "hermes/common/yaml_reader.h"
 
+#include <yaml-cpp/eventhandler.h>
+
+#include <algorithm>
 #include <cstdint>
+#include <istream>
 #include <limits>
+#include <optional>
+#include <streambuf>
 #include <string>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "hermes/common/duration.h"
 #include "spelling.h"
@@ -262,7 +270,8 @@ class MessageReader {
   }
 
   // Aliases let a short file name the same large list many times over; reading it all would
-  // take time and memory quadratic in the file's size.
+  // take time and memory quadratic in the file's size. ParseYaml's node limit (aliases counted
+  // as what they name) already keeps parsed text under this; it guards a tree built elsewhere.
   bool OverBudget(const YAML::Node& at) {
     if (values_read_ <= kMaxValues) return false;
     if (!over_budget_reported_) {
@@ -279,7 +288,7 @@ class MessageReader {
         {std::move(path), std::move(message), LocationOf(at.Mark(), source_name_)});
   }
 
-  static constexpr size_t kMaxValues = 100'000;
+  static constexpr size_t kMaxValues = DocumentLimits{}.max_nodes;
 
   std::string source_name_;
   YamlReadResult result_;
@@ -307,11 +316,192 @@ ConfigError ParseError(const YAML::Exception& e, std::string_view source_name,
   return {"", std::move(message), LocationOf(e.mark, source_name)};
 }
 
+// A document refused by its shape while yaml-cpp reads it; thrown out of the event handler (or
+// the stream) to stop yaml-cpp at once.
+struct Refusal {
+  ConfigError error;
+};
+
+// Counts what YAML::Load would build, from yaml-cpp's events, and refuses a document over the
+// limits before any tree exists. The stop happens inside yaml-cpp's own recursion, so a deep
+// "[[[[..." never goes deeper than max_depth there either.
+class DocumentShape final : public YAML::EventHandler {
+ public:
+  DocumentShape(const DocumentLimits& limits, std::string_view source_name)
+      : limits_(limits), source_name_(source_name) {}
+
+  // Where yaml-cpp has got to in handing over nodes: the stream refuses to read far past it.
+  size_t parsed_to() const { return static_cast<size_t>(std::max(parsed_to_.pos, 0)); }
+  const YAML::Mark& parsed_to_mark() const { return parsed_to_; }
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    parsed_to_ = mark;
+    anchors_.clear();  // anchors belong to one document
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { Leaf(mark, anchor); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                const std::string&) override {
+    Leaf(mark, anchor);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    parsed_to_ = mark;
+    const auto found = anchors_.find(anchor);
+    // yaml-cpp has resolved the name already; an anchor without a size is still open.
+    if (found == anchors_.end() || !found->second.nodes) {
+      const std::string name = found == anchors_.end() ? "" : " *" + found->second.name;
+      Refuse(mark, "the alias" + name + " is inside the node it names (a cycle)");
+    }
+    Count(mark, *found->second.nodes);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    Open(mark, anchor);
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    Open(mark, anchor);
+  }
+  void OnMapEnd() override { Close(); }
+  void OnAnchor(const YAML::Mark&, const std::string& name) override { anchor_name_ = name; }
+
+ private:
+  struct Anchor {
+    std::string name;
+    std::optional<size_t> nodes;  // set when the anchored node is complete
+  };
+  struct OpenNode {
+    size_t nodes_before;
+    YAML::anchor_t anchor;
+  };
+
+  void Leaf(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    parsed_to_ = mark;
+    Count(mark, 1);
+    if (anchor != 0) anchors_[anchor] = {std::move(anchor_name_), 1};
+  }
+
+  void Open(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    parsed_to_ = mark;
+    if (open_.size() >= limits_.max_depth) {
+      Refuse(mark,
+             "lists and maps nested more than " + std::to_string(limits_.max_depth) + " deep");
+    }
+    if (anchor != 0) anchors_[anchor] = {std::move(anchor_name_), std::nullopt};
+    open_.push_back({nodes_, anchor});
+    Count(mark, 1);
+  }
+
+  void Close() {
+    const OpenNode node = open_.back();
+    open_.pop_back();
+    if (node.anchor != 0) anchors_[node.anchor].nodes = nodes_ - node.nodes_before;
+  }
+
+  void Count(const YAML::Mark& mark, size_t nodes) {
+    if (nodes > limits_.max_nodes - nodes_) {
+      Refuse(mark, "more than " + std::to_string(limits_.max_nodes) +
+                       " values, lists and maps (an alias counts as what it names)");
+    }
+    nodes_ += nodes;
+  }
+
+  [[noreturn]] void Refuse(const YAML::Mark& mark, std::string message) const {
+    throw Refusal{{"", std::move(message), LocationOf(mark, source_name_)}};
+  }
+
+  const DocumentLimits& limits_;
+  std::string_view source_name_;
+  YAML::Mark parsed_to_;  // the start of the text until the first event
+  size_t nodes_ = 0;      // over all documents, aliases expanded
+  std::vector<OpenNode> open_;
+  std::unordered_map<YAML::anchor_t, Anchor> anchors_;
+  std::string anchor_name_;  // from OnAnchor, for the node event that follows it
+};
+
+// The text for yaml-cpp in small pieces; refuses to hand over a piece that would put it more than
+// max_lookahead_bytes past the last node it produced. yaml-cpp queues every token of a flow
+// collection that could still turn out to be a key (one starting the document or a list item)
+// until the collection ends, at some 250 bytes per byte of "[[[[": only reading bounds that.
+class BoundedText final : public std::streambuf {
+ public:
+  BoundedText(std::string_view text, const DocumentShape& shape, const DocumentLimits& limits,
+              std::string_view source_name)
+      : text_(text), shape_(shape), limits_(limits), source_name_(source_name) {
+    char* begin = const_cast<char*>(text_.data());  // only ever read
+    setg(begin, begin, begin);
+  }
+
+ private:
+  static constexpr size_t kPiece = 4096;
+
+  int_type underflow() override {
+    const size_t read = static_cast<size_t>(gptr() - eback());
+    if (read >= text_.size()) return traits_type::eof();
+    const size_t parsed_to = std::min(shape_.parsed_to(), read);
+    if (read - parsed_to > limits_.max_lookahead_bytes) {
+      throw Refusal{{"",
+                     "yaml-cpp has read more than " + std::to_string(limits_.max_lookahead_bytes) +
+                         " bytes past this point without finishing a value (it holds a flow "
+                         "collection, [...] or {...}, in memory whole until it ends); write long "
+                         "lists and maps in block style, one \"- item\" or \"key: value\" per "
+                         "line",
+                     LocationOf(shape_.parsed_to_mark(), source_name_)}};
+    }
+    const size_t piece = std::min(kPiece, text_.size() - read);
+    setg(eback(), gptr(), gptr() + piece);
+    return traits_type::to_int_type(*gptr());
+  }
+
+  std::string_view text_;
+  const DocumentShape& shape_;
+  const DocumentLimits& limits_;
+  std::string_view source_name_;
+};
+
+// The counting pass: yaml-cpp's events only, nothing kept but counts and anchor sizes.
+std::optional<ConfigError> CheckShape(std::string_view text, std::string_view source_name,
+                                      const DocumentLimits& limits) {
+  DocumentShape shape(limits, source_name);
+  BoundedText bounded(text, shape, limits, source_name);
+  std::istream in(&bounded);
+  in.exceptions(std::ios::badbit);  // so that a Refusal from the stream buffer gets out
+  try {
+    YAML::Parser parser(in);
+    while (parser.HandleNextDocument(shape)) {
+    }
+  } catch (const Refusal& refusal) {
+    return refusal.error;
+  } catch (const YAML::Exception& e) {
+    return ParseError(e, source_name, text);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
-YamlDocument ParseYaml(std::string_view text, std::string_view source_name) {
+std::optional<ConfigError> CheckDocumentSize(uint64_t bytes, size_t max_bytes,
+                                             std::string_view source_name) {
+  if (bytes <= max_bytes) return std::nullopt;
+  return ConfigError{"",
+                     std::to_string(bytes) + " bytes is over the " + std::to_string(max_bytes) +
+                         "-byte limit (--max-config-bytes)",
+                     std::string(source_name)};
+}
+
+YamlDocument ParseYaml(std::string_view text, std::string_view source_name,
+                       const DocumentLimits& limits) {
   YamlDocument document;
   try {
+    if (auto error = CheckDocumentSize(text.size(), limits.max_bytes, source_name)) {
+      document.errors.push_back(std::move(*error));
+      return document;
+    }
+    if (auto error = CheckShape(text, source_name, limits)) {
+      document.errors.push_back(std::move(*error));
+      return document;
+    }
     std::vector<YAML::Node> roots = YAML::LoadAll(std::string(text));
     if (roots.size() > 1) {
       document.errors.push_back({"",
@@ -346,8 +536,8 @@ YamlReadResult ReadYamlNode(const YAML::Node& node, google::protobuf::Message& m
 }
 
 YamlReadResult ReadYamlText(std::string_view text, google::protobuf::Message& message,
-                            std::string_view source_name) {
-  YamlDocument document = ParseYaml(text, source_name);
+                            std::string_view source_name, const DocumentLimits& limits) {
+  YamlDocument document = ParseYaml(text, source_name, limits);
   if (!document.errors.empty()) return {std::move(document.errors), {}};
   return ReadYamlNode(document.root, message, source_name);
 }

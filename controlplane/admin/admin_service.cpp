@@ -78,8 +78,12 @@ grpc::Status AdminService::ApplyConfig(grpc::ServerContext* context,
                                        const v1::ApplyConfigRequest* request,
                                        v1::ApplyConfigResponse* response) {
   if (auto s = Authorize(*context); !s.ok()) return s;
+  if (auto oversize = config::CheckDocumentSize(request->yaml().size(), config_limits_.max_bytes,
+                                                "ApplyConfig")) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, oversize->ToString()};
+  }
   std::string source = request->source_name().empty() ? "config" : request->source_name();
-  config::LoadResult loaded = config::LoadConfigString(request->yaml(), source);
+  config::LoadResult loaded = config::LoadConfigString(request->yaml(), source, config_limits_);
   if (!loaded.ok()) {
     for (const auto& e : loaded.errors) {
       v1::ConfigError* out = response->add_errors();

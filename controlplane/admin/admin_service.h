@@ -13,6 +13,7 @@
 #include "controlplane/rollout/rollout_engine.h"
 #include "controlplane/stats/stats_aggregator.h"
 #include "controlplane/store/config_store.h"
+#include "hermes/common/config.h"
 #include "hermes/v1/admin.grpc.pb.h"
 
 namespace hermes::controlplane {
@@ -25,6 +26,10 @@ class AdminService final : public v1::AdminService::Service {
                std::string token,
                HealthMonitor* health = nullptr, StatsAggregator* stats = nullptr,
                TimePoint started = std::chrono::system_clock::now());
+
+  // The bounds on an ApplyConfig document (--max-config-bytes); the defaults until set. A
+  // document over max_bytes is INVALID_ARGUMENT, before it is parsed.
+  void set_config_limits(const config::DocumentLimits& limits) { config_limits_ = limits; }
 
   grpc::Status ApplyConfig(grpc::ServerContext* context, const v1::ApplyConfigRequest* request,
                            v1::ApplyConfigResponse* response) override;
@@ -78,6 +83,7 @@ class AdminService final : public v1::AdminService::Service {
   HealthMonitor* health_;
   StatsAggregator* stats_;
   TimePoint started_;
+  config::DocumentLimits config_limits_;
   std::mutex apply_mu_;  // one change at a time: check, store, then deploy, in order
 };
 

@@ -409,6 +409,17 @@ TEST(CommandLineTest, ApplyStageIfVersionAndForce) {
       7u);
 }
 
+TEST(CommandLineTest, ApplyMaxConfigBytesDefaultsToTheControlPlanesLimit) {
+  EXPECT_EQ(std::get<ApplyArgs>(Parse({"apply", "-f", "x"}).invocation.args).max_config_bytes,
+            4194304u);
+  EXPECT_EQ(std::get<ApplyArgs>(Parse({"apply", "-f", "x", "--max-config-bytes", "6000000"})
+                                    .invocation.args)
+                .max_config_bytes,
+            6000000u);
+  EXPECT_EQ(ErrorOf({"apply", "-f", "x", "--max-config-bytes", "4MiB"}),
+            "--max-config-bytes wants a number of bytes above 0, got '4MiB'");
+}
+
 TEST(CommandLineTest, ApplyIfVersionMustBeAVersionAboveZero) {
   EXPECT_EQ(ErrorOf({"apply", "-f", "x", "--if-version", "latest"}),
             "--if-version wants the version you expect to be the newest stored, like 7 or v7, got "

@@ -82,6 +82,14 @@ TEST(ReadConfigFileTest, ReadsTheWholeFile) {
   EXPECT_EQ(f.text, "listeners: []\n");
 }
 
+TEST(ReadConfigFileTest, RefusesAFileOverTheLimitNamingBothSizes) {
+  TempDir dir;
+  const std::string path = dir.Write("fleet.yaml", std::string(101, '#'));
+  EXPECT_EQ(ReadConfigFile(path, 100).error,
+            path + ": 101 bytes is over the 100-byte limit (--max-config-bytes)");
+  EXPECT_EQ(ReadConfigFile(path, 101).error, "");
+}
+
 TEST(ReadConfigFileTest, MissingFileNamesThePathAndReason) {
   TempDir dir;
   const std::string path = dir.Path("missing.yaml");

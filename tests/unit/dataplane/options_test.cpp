@@ -15,6 +15,16 @@ TEST(OptionsTest, GoStyleConfigFlagIsAccepted) {
   EXPECT_EQ(p.options.workers, 2u);
 }
 
+TEST(OptionsTest, MaxConfigBytesIsUnsetUntilGivenAndMustBeABoundedCount) {
+  EXPECT_EQ(Parse({"-config", "c.yaml"}).options.max_config_bytes, std::nullopt);
+  EXPECT_EQ(Parse({"-config", "c.yaml", "--max-config-bytes", "6000000"}).options.max_config_bytes,
+            6000000u);
+  EXPECT_EQ(Parse({"-config", "c.yaml", "--max-config-bytes=0"}).error,
+            "--max-config-bytes: \"0\" is not a number of bytes from 1 to 1073741824");
+  EXPECT_EQ(Parse({"-config", "c.yaml", "--max-config-bytes", "2GiB"}).error,
+            "--max-config-bytes: \"2GiB\" is not a number of bytes from 1 to 1073741824");
+}
+
 TEST(OptionsTest, ManagedModeTakesNodeGroupLabelsCacheAndOverrides) {
   auto p = Parse({"--control-plane", "cp:9090", "--node-id", "web-1", "--group", "edge", "--label",
                   "zone=a", "--label=tier=front", "--cache-dir", "/var/cache/hermes", "--listen",

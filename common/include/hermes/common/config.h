@@ -2,6 +2,9 @@
 // and validation that reports every error with its field path (and file position when known).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,9 +29,33 @@ struct LoadResult {
   bool ok() const { return errors.empty(); }
 };
 
-// Reads, translates (original format), applies defaults and validates. Never throws.
-LoadResult LoadConfigFile(const std::string& path);
-LoadResult LoadConfigString(std::string_view yaml, std::string_view source_name = "<config>");
+// Bounds on one config document, so that a small file cannot cost a large amount of memory:
+// yaml-cpp's tree takes some 500 bytes per node, and it holds a flow collection ([...], {...})
+// that starts a document or a list item as tokens of about 250 bytes per input byte until the
+// collection ends. The size is checked before parsing, the rest while parsing (events, before
+// any tree is built).
+struct DocumentLimits {
+  static constexpr size_t kDefaultMaxBytes = 4 * 1024 * 1024;
+  size_t max_bytes = kDefaultMaxBytes;  // the document's size (--max-config-bytes)
+  // Scalars, lists and maps, keys included; an alias counts as the size of the node it names,
+  // since reading it reads that node again. 10,000 endpoints (address, weight) are 50,000.
+  size_t max_nodes = 200'000;
+  size_t max_depth = 64;  // lists and maps nested in each other
+  // How far yaml-cpp may read past the last node it has handed over (one long value, or a flow
+  // collection held whole); bounds its token queue to some 65 MB.
+  size_t max_lookahead_bytes = 256 * 1024;
+};
+
+// An error naming `source_name` and both sizes when `bytes` is over `max_bytes`:
+// "config.yaml: 5242880 bytes is over the 4194304-byte limit (--max-config-bytes)".
+std::optional<ConfigError> CheckDocumentSize(uint64_t bytes, size_t max_bytes,
+                                             std::string_view source_name);
+
+// Reads, translates (original format), applies defaults and validates. Never throws. A file
+// over limits.max_bytes is refused without being read.
+LoadResult LoadConfigFile(const std::string& path, const DocumentLimits& limits = {});
+LoadResult LoadConfigString(std::string_view yaml, std::string_view source_name = "<config>",
+                            const DocumentLimits& limits = {});
 
 // Fills every absent field with its documented default (see config.proto comments).
 void ApplyDefaults(hermes::v1::Config& config);

@@ -24,8 +24,10 @@ struct YamlDocument {
   std::vector<ConfigError> errors;  // syntax errors, each with its position
 };
 
-// Parses text holding one YAML document. Never throws.
-YamlDocument ParseYaml(std::string_view text, std::string_view source_name);
+// Parses text holding one YAML document, refusing one over `limits` (size first, then nodes,
+// depth and lookahead while yaml-cpp reads it, before the tree is built). Never throws.
+YamlDocument ParseYaml(std::string_view text, std::string_view source_name,
+                       const DocumentLimits& limits = {});
 
 struct YamlReadResult {
   std::vector<ConfigError> errors;
@@ -42,7 +44,7 @@ YamlReadResult ReadYamlNode(const YAML::Node& node, google::protobuf::Message& m
 
 // ParseYaml, then ReadYamlNode on the document.
 YamlReadResult ReadYamlText(std::string_view text, google::protobuf::Message& message,
-                            std::string_view source_name);
+                            std::string_view source_name, const DocumentLimits& limits = {});
 
 // "file.yaml:12:5" (1-based) for a yaml-cpp mark; "" for a null mark.
 std::string LocationOf(const YAML::Mark& mark, std::string_view source_name);
