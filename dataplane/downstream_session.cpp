@@ -149,6 +149,7 @@ class DownstreamSession final : public SessionBase {
     error_code ec;
   };
   Decoded DecodeChunked();
+  void DropTrailers();
   // The chunked parser needs more bytes but the buffer already holds a header's worth: a chunk
   // size line (with its extensions) or a trailer section that never ends.
   bool ChunkFramingTooLarge() const { return buffer_.size() >= settings_->max_header_bytes; }
@@ -216,7 +217,8 @@ class DownstreamSession final : public SessionBase {
   Clock::time_point started_{};
   Clock::time_point request_began_{};  // first byte of the request head (coarse)
   Clock::time_point body_began_{};     // the head was complete (coarse)
-  uint64_t body_received_ = 0;         // client bytes read after the head
+  uint64_t body_received_ = 0;         // body bytes (decoded, for chunked) read after the head
+  size_t head_fields_ = 0;             // fields of the head (trailers come after them)
   bool expired_ = false;
   bool waiting_ = false;  // between requests with nothing buffered: drain may close it
   bool client_keep_alive_ = false;
@@ -368,10 +370,14 @@ Task<bool> DownstreamSession::ServeRequest() {
     co_return co_await Reject(414, "request line too long");
   if (auto v = http::CheckRequest(req.base()); !v.ok()) co_return co_await Reject(v.status, v.reason);
   buffer_.consume(*head_size);
+  head_fields_ = static_cast<size_t>(std::distance(req.begin(), req.end()));
 
   std::string_view target = req.target();
   if (target.empty() || (target.front() != '/' && target != "*"))
     co_return co_await Reject(400, "request target must be an absolute path");
+  // RFC 9112 3.2.4: the asterisk form is for OPTIONS only.
+  if (target == "*" && req.method() != bhttp::verb::options)
+    co_return co_await Reject(400, "the asterisk form is for OPTIONS only");
   if (auto cl = req_->content_length(); cl && settings_->max_request_body > 0 &&
                                         *cl > settings_->max_request_body)
     co_return co_await Reject(413, "request body larger than max_request_body");
@@ -385,7 +391,11 @@ Task<bool> DownstreamSession::ServeRequest() {
     if (!normalized.ok) co_return co_await Reject(400, normalized.reason);
     path_ = normalized.path;
   }
-  if (peer_trusted_) http::ResolveClient(req.base(), peer_, true, settings_->trusted_proxies, client_ip_);
+  if (peer_trusted_) {
+    http::ResolveClient(req.base(), peer_, true, settings_->trusted_proxies, client_ip_);
+  } else {
+    client_ip_ = peer_ip_;  // a reload may have made the peer untrusted
+  }
 
   std::string_view host = NormalizeHost(req[field::host], host_scratch_);
   const Route* route = snap_->Match(host, path_);
@@ -409,8 +419,8 @@ Task<bool> DownstreamSession::ServeRequest() {
 // "websocket/13"); anything else (h2c, a list, "Connection: upgrade" with no Upgrade) is an
 // ordinary request, its Upgrade and Connection fields dropped as hop-by-hop.
 bool DownstreamSession::UpgradeAllowed(const Route& route) const {
-  if (!req_->upgrade()) return false;
   const auto& req = req_->get();
+  if (!req_->upgrade() || req.version() < 11) return false;  // RFC 9110 7.8: not in HTTP/1.0
   std::string_view value;
   size_t fields = 0;
   for (const auto& f : req) {
@@ -461,7 +471,7 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
 
   // Target: the normalized path, after prefix rewrite, and the client's query.
   std::string_view target = req.target();
-  if (route.has_prefix_rewrite) {
+  if (route.has_prefix_rewrite && target != "*") {
     std::string_view rest = path_.substr(route.path.empty() ? route.prefix.size() : route.path.size());
     target_.assign(route.prefix_rewrite);
     if (!target_.empty() && target_.back() == '/' && !rest.empty() && rest.front() == '/')
@@ -846,7 +856,18 @@ DownstreamSession::Decoded DownstreamSession::DecodeChunked() {
   buffer_.consume(d.consumed);
   if (d.ec == bhttp::error::need_buffer || d.ec == bhttp::error::need_more) d.ec = {};
   d.produced = kStaging - body.size;
+  body_received_ += d.produced;
+  // Beast adds trailer fields to the request's fields: they are dropped, never forwarded as part
+  // of the head (a trailer "Host:" would otherwise pass every check made on the head).
+  if (req_->is_done()) DropTrailers();
   return d;
+}
+
+void DownstreamSession::DropTrailers() {
+  auto& req = req_->get();
+  auto it = req.begin();
+  for (size_t i = 0; i < head_fields_ && it != req.end(); ++i) ++it;
+  while (it != req.end()) it = req.erase(it);
 }
 
 // The client's body read whole into replay_ (up to `limit`) so that a retry can send it again;
@@ -854,27 +875,29 @@ DownstreamSession::Decoded DownstreamSession::DecodeChunked() {
 Task<bool> DownstreamSession::BufferRequestBody(uint64_t limit) {
   if (!co_await ContinueIfExpected()) co_return false;
   if (!req_->chunked()) {
+    // A bigger body has its first `limit` bytes read here too, so that a slow client holds no
+    // upstream connection for them; the rest streams and the body is not replayable.
     uint64_t length = *req_->content_length();
-    if (length > limit) co_return true;  // streams; not replayable
-    replay_.reserve(static_cast<size_t>(length));
-    while (replay_.size() < length) {
+    uint64_t want = std::min(length, limit);
+    replay_.reserve(static_cast<size_t>(want));
+    while (replay_.size() < want) {
       if (buffer_.size() == 0) {
         SetBodyDeadline();
         auto [ec, n] = co_await socket_.async_read_some(
-            buffer_.prepare(static_cast<size_t>(std::min<uint64_t>(length - replay_.size(), kBodyRead))),
+            buffer_.prepare(static_cast<size_t>(std::min<uint64_t>(want - replay_.size(), kBodyRead))),
             kNoThrow);
         if (ec) {
           co_await BodyReadFailed();
           co_return false;
         }
         buffer_.commit(n);
-        body_received_ += n;
+        if (!req_->chunked()) body_received_ += n;
       }
-      size_t k = static_cast<size_t>(std::min<uint64_t>(length - replay_.size(), buffer_.size()));
+      size_t k = static_cast<size_t>(std::min<uint64_t>(want - replay_.size(), buffer_.size()));
       replay_.append(static_cast<const char*>(buffer_.data().data()), k);
       buffer_.consume(k);
     }
-    replay_ready_ = true;
+    replay_ready_ = want == length;
     co_return true;
   }
   char* staging = Staging();
@@ -905,7 +928,7 @@ Task<bool> DownstreamSession::BufferRequestBody(uint64_t limit) {
         co_return false;
       }
       buffer_.commit(n);
-      body_received_ += n;
+      if (!req_->chunked()) body_received_ += n;
     }
   }
   replay_ready_ = true;
@@ -926,7 +949,9 @@ Task<bool> DownstreamSession::ContinueIfExpected() {
 Task<DownstreamSession::Attempt> DownstreamSession::SendRequest(bool reused) {
   auto& req = req_->get();
   bool chunked = req_->chunked() && !replay_ready_;
-  uint64_t remaining = chunked || replay_ready_ ? 0 : req_->content_length().value_or(0);
+  // A length-delimited body not read whole: replay_ holds its first bytes (sent after the head),
+  // the rest comes from the client.
+  uint64_t remaining = chunked || replay_ready_ ? 0 : req_->content_length().value_or(0) - replay_.size();
   bool can_retry = reused && !request_sent_;
   auto fail = [&](resilience::AttemptFailure kind, bool reached, std::string_view reason) {
     failure_ = {kind, reached, failure_.body_used, 502, reason};
@@ -966,10 +991,11 @@ Task<DownstreamSession::Attempt> DownstreamSession::SendRequest(bool reused) {
         co_return Attempt::kClientGone;
       }
       buffer_.commit(n);
-      body_received_ += n;
+      if (!req_->chunked()) body_received_ += n;
     }
     size_t k = static_cast<size_t>(std::min<uint64_t>(remaining, buffer_.size()));
-    std::array<asio::const_buffer, 2> bufs{asio::buffer(out_), asio::buffer(buffer_.data().data(), k)};
+    std::array<asio::const_buffer, 3> bufs{asio::buffer(out_), asio::buffer(replay_),
+                                           asio::buffer(buffer_.data().data(), k)};
     SetDeadline(settings_->idle_timeout);
     auto [ec, n] = wrote_head
                        ? co_await WriteAll(up_->socket, asio::buffer(buffer_.data().data(), k))
@@ -979,8 +1005,8 @@ Task<DownstreamSession::Attempt> DownstreamSession::SendRequest(bool reused) {
       failure_.body_used = wrote_head || n > out_.size();
       co_return fail(resilience::AttemptFailure::kReset, true, "upstream write failed");
     }
+    failure_.body_used = failure_.body_used || k > 0 || (!wrote_head && !replay_.empty());
     wrote_head = true;
-    failure_.body_used = failure_.body_used || k > 0;
     buffer_.consume(k);
     remaining -= k;
   }
@@ -1045,7 +1071,7 @@ Task<DownstreamSession::Attempt> DownstreamSession::SendChunkedRequestBody(bool&
         co_return Attempt::kClientGone;
       }
       buffer_.commit(n);
-      body_received_ += n;
+      if (!req_->chunked()) body_received_ += n;
     }
   }
   SetDeadline(settings_->idle_timeout);
@@ -1056,6 +1082,14 @@ Task<DownstreamSession::Attempt> DownstreamSession::SendChunkedRequestBody(bool&
 
 Task<DownstreamSession::Attempt> DownstreamSession::ReadResponseHead(const Route& route, bool reused) {
   auto& req = req_->get();
+  // The try's deadline, set by the caller: re-armed before every read, so that neither a forwarded
+  // 1xx nor a tick landing between a read and its resumption can extend or lose it.
+  const Clock::time_point try_deadline = deadline;
+  auto timed_out = [&] {
+    failure_ = {resilience::AttemptFailure::kTimeout, true, failure_.body_used, 504,
+                "upstream response timeout"};
+    return Attempt::kFailed;
+  };
   for (int interim = 0;;) {
     res_.emplace(std::piecewise_construct, std::make_tuple(),
                  std::make_tuple(http::FieldsAllocator(arena_)));
@@ -1077,13 +1111,11 @@ Task<DownstreamSession::Attempt> DownstreamSession::ReadResponseHead(const Route
                     "upstream sent a malformed response head"};
         co_return Attempt::kFailed;
       }
+      if (expired_ || w_.coarse_now() >= try_deadline) co_return timed_out();
+      deadline = try_deadline;
       auto [rec, rn] = co_await up_->socket.async_read_some(up_->buffer.prepare(kInitialBuffer), kNoThrow);
       if (rec) {
-        if (expired_) {
-          failure_ = {resilience::AttemptFailure::kTimeout, true, failure_.body_used, 504,
-                      "upstream response timeout"};
-          co_return Attempt::kFailed;
-        }
+        if (expired_) co_return timed_out();
         // A kept-alive connection closed under us before any response byte: the request
         // never got an answer, so it may go once more on a fresh connection if it is safe.
         bool bodyless = replay_ready_ || (!req_->chunked() && req_->content_length().value_or(0) == 0);
@@ -1114,10 +1146,9 @@ Task<DownstreamSession::Attempt> DownstreamSession::ReadResponseHead(const Route
       out_.clear();
       http::WriteResponseHead(out_, res.base(), route, {{}, false, false, false, {}});
       // The route timeout runs on across interim responses: writing one does not extend it.
-      Clock::time_point response_deadline = deadline;
       if (co_await WriteClient(out_)) co_return Attempt::kClientGone;
       expired_ = false;
-      deadline = response_deadline;
+      deadline = try_deadline;
     }
   }
   co_return Attempt::kHead;

@@ -57,6 +57,13 @@ std::optional<Cidr> ParseCidr(std::string_view text, std::string* error) {
   ip::address parsed = ip::make_address(std::string(addr), ec);
   if (ec) return fail("not an IP address or network: \"" + std::string(text) + "\"");
   if (parsed.is_v6() && parsed.to_v6().scope_id() != 0) return fail("zone ids are not supported");
+  if (parsed.is_v6() && parsed.to_v6().is_v4_mapped()) {
+    // ::ffff:10.0.0.0/104 is 10.0.0.0/8: peers are matched as IPv4 (see Unmapped).
+    if (prefix && (*prefix < 96 || *prefix > 128))
+      return fail("an IPv4-mapped network needs a prefix length of 96 to 128");
+    parsed = Unmapped(parsed);
+    if (prefix) *prefix -= 96;
+  }
   Cidr cidr;
   cidr.v4 = parsed.is_v4();
   unsigned max = cidr.v4 ? 32 : 128;

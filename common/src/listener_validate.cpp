@@ -38,6 +38,8 @@ void ValidateListener(const v1::Listener& listener, const std::string& path, Err
   errors.Check(path + ".idle_timeout", CheckPositive(listener.idle_timeout()));
   errors.Check(path + ".drain_timeout", CheckPositive(listener.drain_timeout()));
   errors.Check(path + ".request_timeout", CheckNotNegative(listener.request_timeout()));
+  if (listener.request_timeout().seconds() > 24 * 3600)
+    errors.Add(path + ".request_timeout", "must be at most 24h (0s turns it off)");
   for (int i = 0; i < listener.trusted_proxies_size(); ++i) {
     std::string why;
     if (!ParseCidr(listener.trusted_proxies(i), &why))

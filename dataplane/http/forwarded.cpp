@@ -1,6 +1,5 @@
 #include "dataplane/http/forwarded.h"
 
-#include <array>
 #include <cstring>
 #include <optional>
 
@@ -36,15 +35,13 @@ void ResolveClient(const RequestHeader& req, const ip::address& peer, bool peer_
                    const CidrSet& trusted, std::string& out) {
   ip::address client = peer;
   if (peer_trusted) {
-    // Every X-Forwarded-For field in order; a list longer than this is cut at its left end.
-    std::array<std::string_view, 8> fields{};
-    size_t n = 0;
-    for (const auto& f : req) {
-      if (n < fields.size() && IEquals(f.name_string(), "x-forwarded-for")) fields[n++] = f.value();
-    }
+    // Every X-Forwarded-For field, last first: the right end of the list is what our own hops
+    // wrote, so nothing is cut from it however many fields a client sent before them.
     bool done = false;
-    while (n > 0 && !done) {
-      std::string_view value = fields[--n];
+    for (auto field = req.end(); field != req.begin() && !done;) {
+      --field;
+      if (!IEquals(field->name_string(), "x-forwarded-for")) continue;
+      std::string_view value = field->value();
       while (!done) {
         auto comma = value.rfind(',');
         std::string_view hop = comma == std::string_view::npos ? value : value.substr(comma + 1);

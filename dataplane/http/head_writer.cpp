@@ -63,10 +63,27 @@ class HopByHop {
   size_t n_ = 0;
 };
 
+// Equal ignoring ASCII case, with '_' taken as '-': CGI, WSGI and PHP map X_Forwarded_For and
+// X-Forwarded-For to one variable, so both spellings are the same claim.
+bool SameHeaderName(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i] == '_' ? '-' : a[i], y = b[i] == '_' ? '-' : b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
 // Fields in which earlier hops say who the client is and how it connected.
 bool ClaimsClientIdentity(std::string_view name) {
-  return (name.size() >= 12 && IEquals(name.substr(0, 12), "x-forwarded-")) ||
-         IEquals(name, "forwarded") || IEquals(name, "x-real-ip");
+  if (name.size() >= 12 && SameHeaderName(name.substr(0, 12), "x-forwarded-")) return true;
+  for (std::string_view claim : {"forwarded", "x-real-ip", "true-client-ip", "x-client-ip",
+                                 "cf-connecting-ip", "x-cluster-client-ip"}) {
+    if (SameHeaderName(name, claim)) return true;
+  }
+  return false;
 }
 
 bool InList(const std::vector<std::string>& lower_names, std::string_view name) {
@@ -129,8 +146,7 @@ void WriteRequestHead(std::string& out, const RequestHeader& req, const Route& r
   out.append(req.method_string()).append(" ").append(fwd.target).append(" HTTP/1.1\r\n");
   AppendField(out, "Host", fwd.host);
 
-  std::array<std::string_view, 8> xff{};
-  size_t xff_n = 0;
+  bool has_xff = false;
   std::string_view via, xfh;
   bool kept_request_id = false;
   bool kept_proto = false, kept_host = false;
@@ -153,13 +169,7 @@ void WriteRequestHead(std::string& out, const RequestHeader& req, const Route& r
     if (ClaimsClientIdentity(name)) {
       if (!fwd.trusted_peer) continue;
       if (IEquals(name, "x-forwarded-for")) {
-        // Several fields are one list (RFC 9110 5.3), joined in order below; past 8 fields the
-        // left-most (the least trusted) go.
-        if (xff_n == xff.size()) {
-          std::move(xff.begin() + 1, xff.end(), xff.begin());
-          --xff_n;
-        }
-        xff[xff_n++] = f.value();
+        has_xff = true;  // joined in order below: several fields are one list (RFC 9110 5.3)
         continue;
       }
       kept_proto = kept_proto || IEquals(name, "x-forwarded-proto");
@@ -176,7 +186,11 @@ void WriteRequestHead(std::string& out, const RequestHeader& req, const Route& r
   }
 
   out.append("X-Forwarded-For: ");
-  for (size_t i = 0; i < xff_n; ++i) out.append(xff[i]).append(", ");
+  if (has_xff) {
+    for (const auto& f : req) {
+      if (IEquals(f.name_string(), "x-forwarded-for")) out.append(f.value()).append(", ");
+    }
+  }
   out.append(fwd.peer_ip).append("\r\n");
   if (!kept_proto) out.append("X-Forwarded-Proto: http\r\n");
   if (!xfh.empty() && !kept_host) AppendField(out, "X-Forwarded-Host", xfh);

@@ -29,6 +29,15 @@ bool AlreadyNormal(std::string_view in, const PathOptions& o) {
   return true;
 }
 
+// "..;x" and ".;x": dot segments with path parameters, which Java servers (Tomcat, Jetty) resolve
+// as ".." and "." after a proxy has matched the path as an ordinary segment.
+bool DotWithParameters(std::string_view segment) {
+  auto semi = segment.find(';');
+  if (semi == std::string_view::npos) return false;
+  std::string_view name = segment.substr(0, semi);
+  return name == "." || name == "..";
+}
+
 // Removes dot segments (RFC 3986 5.2.4) from a path of '/'-separated segments, in place: "." is
 // dropped, ".." drops the segment before it (never above the root).
 void RemoveDotSegments(std::string& p) {
@@ -105,6 +114,13 @@ PathResult NormalizePath(std::string_view in, const PathOptions& o, std::string&
       scratch[w++] = scratch[r];
     }
     scratch.resize(w);
+  }
+  for (size_t i = 0; i < scratch.size(); ++i) {
+    if (scratch[i] != '/') continue;
+    size_t end = scratch.find('/', i + 1);
+    std::string_view segment(scratch.data() + i + 1,
+                             (end == std::string::npos ? scratch.size() : end) - i - 1);
+    if (DotWithParameters(segment)) return {false, {}, "dot segment with parameters in path"};
   }
   if (o.normalize) RemoveDotSegments(scratch);
   return {true, scratch, {}};

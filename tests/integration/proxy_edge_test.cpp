@@ -231,7 +231,8 @@ TEST_F(ProxyEdgePathTest, DotSegmentsCannotLeaveTheMatchedPrefix) {
 TEST_F(ProxyEdgePathTest, EscapedSlashesAndBackslashesAreRefusedByDefault) {
   Start();
   for (const char* target : {"/public/%2E%2E%2Fadmin", "/public/..%2fadmin", "/public/a%5Cb",
-                             "/public\\..\\admin", "/public/%zz", "/public/%4"}) {
+                             "/public\\..\\admin", "/public/%zz", "/public/%4", "/public/..;/admin",
+                             "/public/%2e%2e;x/admin"}) {
     const Answer answer = SendAndCollect(proxy_->port(), Get(target));
     EXPECT_EQ(answer.status, 400) << target;
   }
@@ -260,6 +261,12 @@ TEST_F(ProxyEdgePathTest, KeepForwardsEscapedSlashesAsData) {
 TEST_F(ProxyEdgePathTest, NormalizationOffForwardsThePathAsSent) {
   Start(", normalize_path: false, merge_slashes: false");
   EXPECT_EQ(Send("/public//a/./b"), std::make_pair(200, std::string("/public//a/./b")));
+}
+
+TEST_F(ProxyEdgePathTest, TheAsteriskFormIsForOptionsOnly) {
+  Start();
+  EXPECT_EQ(SendAndCollect(proxy_->port(), "GET * HTTP/1.1\r\nHost: h\r\n\r\n").status, 400);
+  EXPECT_EQ(upstream_.requests_seen(), 0u);
 }
 
 // ---- 4. Only the upgrades a route enables open a tunnel ----
@@ -318,6 +325,14 @@ TEST_F(ProxyEdgeUpgradeTest, AProtocolTheRouteDoesNotListIsNotTunnelled) {
   EXPECT_FALSE(ReceivedHeader(request, "Upgrade"));
 }
 
+TEST_F(ProxyEdgeUpgradeTest, AnHttp10UpgradeIsIgnored) {
+  proxy_ = std::make_unique<Proxy>(EdgeYaml({upstream_.port()}));
+  const auto request = Forwarded(
+      "GET /ws HTTP/1.0\r\nHost: proxy.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+  EXPECT_FALSE(ReceivedHeader(request, "Upgrade"));
+}
+
 TEST(ProxyEdgeUpgradeUnaskedTest, A101ToAnOrdinaryRequestIs502) {
   ScriptedUpstream upstream([](ScriptedConnection& c) {
     if (c.ReadHead().empty()) return;
@@ -353,6 +368,50 @@ TEST(ProxyEdgeSlowBodyTest, AStalledSmallBodyHoldsNoUpstreamConnection) {
   auto uploaded = slow.Read();
   ASSERT_TRUE(uploaded);
   EXPECT_EQ(uploaded->body(), "{\"bytes\":100}\n");
+}
+
+// A big body has its first request_buffer_bytes read before an upstream is taken: a client that
+// stalls within them holds no upstream connection either.
+TEST(ProxyEdgeSlowBodyTest, AStalledStartOfABigBodyHoldsNoUpstreamConnection) {
+  test::TestUpstream upstream;
+  Proxy proxy(EdgeYaml({upstream.port()}, "", kDefaultRoute, "    limits: { max_connections: 1 }\n"));
+  HttpConnection slow(proxy.port());
+  ASSERT_TRUE(slow.Send(
+      "POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 200000\r\nExpect: 100-continue\r\n\r\n"));
+  auto go_on = slow.Read();
+  ASSERT_TRUE(go_on);
+  ASSERT_EQ(go_on->result_int(), 100u);
+  ASSERT_TRUE(slow.Send(std::string(10000, 'x')));
+
+  HttpConnection other(proxy.port());
+  auto response = other.Request(Get("/"));
+  ASSERT_TRUE(response) << other.last_error().message();
+  EXPECT_EQ(response->result_int(), 200u);
+
+  ASSERT_TRUE(slow.Send(std::string(190000, 'y')));
+  auto uploaded = slow.Read();
+  ASSERT_TRUE(uploaded);
+  EXPECT_EQ(uploaded->body(), "{\"bytes\":200000}\n");
+}
+
+// Trailer fields are dropped: Beast adds them to the request's fields, and a small chunked body is
+// read before the head is written, so a trailer "Host" would pass every check made on the head.
+TEST(ProxyEdgeTrailerTest, RequestTrailersNeverJoinTheForwardedHead) {
+  test::TestUpstream upstream;
+  Proxy proxy(EdgeYaml({upstream.port()}));
+  HttpConnection client(proxy.port());
+  auto response = client.Request(
+      "POST /upload HTTP/1.1\r\nHost: good.example\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "1\r\nA\r\n0\r\nHost: evil.example\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n");
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 200u);
+  const auto request = upstream.last_request().value();
+  EXPECT_EQ(ReceivedHeader(request, "Host"), "good.example");
+  EXPECT_EQ(ReceivedHeader(request, "X-Forwarded-Host"), "good.example");
+  EXPECT_EQ(ReceivedHeader(request, "X-Forwarded-For"), "127.0.0.1");
+  int hosts = 0;
+  for (const auto& [name, value] : request.headers) hosts += beast::iequals(name, "host");
+  EXPECT_EQ(hosts, 1);
 }
 
 // The whole request must arrive within request_timeout, however steadily its bytes come; the

@@ -32,6 +32,15 @@ TEST(CidrTest, MatchesIpv6NetworksAndMappedIpv4) {
   EXPECT_FALSE(In("::1/128", "127.0.0.1"));
 }
 
+TEST(CidrTest, MappedNetworksAreTheirIpv4Networks) {
+  EXPECT_TRUE(In("::ffff:10.0.0.0/104", "10.1.2.3"));
+  EXPECT_TRUE(In("::ffff:10.0.0.0/104", "::ffff:10.1.2.3"));
+  EXPECT_FALSE(In("::ffff:10.0.0.0/104", "11.0.0.1"));
+  EXPECT_TRUE(In("::ffff:127.0.0.1", "127.0.0.1"));
+  std::string why;
+  EXPECT_FALSE(ParseCidr("::ffff:0.0.0.0/80", &why));
+}
+
 TEST(CidrTest, RefusesWhatIsNotANetwork) {
   std::string why;
   EXPECT_FALSE(ParseCidr("10.0.0.0/33", &why));

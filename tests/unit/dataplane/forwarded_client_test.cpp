@@ -61,6 +61,14 @@ TEST(ResolveClientTest, WalksRightToLeftPastTrustedHops) {
             "6.6.6.6");
 }
 
+TEST(ResolveClientTest, ManyFieldsBeforeOurHopsCannotHideIt) {
+  // HAProxy's option forwardfor adds a field of its own after whatever the client sent.
+  std::string raw = "GET / HTTP/1.1\r\nHost: h\r\n";
+  for (int i = 0; i < 20; ++i) raw += "X-Forwarded-For: 6.6.6.6\r\n";
+  raw += "X-Forwarded-For: 203.0.113.5\r\n\r\n";
+  EXPECT_EQ(Client(raw, "10.0.0.1", Trusted({"10.0.0.0/8"})), "203.0.113.5");
+}
+
 TEST(ResolveClientTest, EveryHopTrustedGivesTheLeftMost) {
   EXPECT_EQ(Client("GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 10.1.1.1, 10.2.2.2\r\n\r\n", "10.3.3.3",
                    Trusted({"10.0.0.0/8"})),

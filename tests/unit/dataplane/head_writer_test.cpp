@@ -171,6 +171,17 @@ TEST(WriteRequestHeadTest, DropsAnUntrustedPeersClientIdentityClaims) {
   }
 }
 
+TEST(WriteRequestHeadTest, DropsUnderscoreSpellingsAndOtherClientAddressClaims) {
+  const std::string out = WriteRequest(
+      "GET / HTTP/1.1\r\nHost: h\r\nX_Forwarded_For: 1.2.3.4\r\nX_Real_IP: 1.2.3.4\r\n"
+      "True-Client-IP: 1.2.3.4\r\nCF-Connecting-IP: 1.2.3.4\r\nX-Client-IP: 1.2.3.4\r\n\r\n",
+      Route{}, Forward());
+  for (const char* name : {"X_Forwarded_For", "X_Real_IP", "True-Client-IP", "CF-Connecting-IP",
+                           "X-Client-IP"}) {
+    EXPECT_TRUE(Values(out, name).empty()) << name << " was forwarded";
+  }
+}
+
 TEST(WriteRequestHeadTest, KeepsATrustedPeersProtoAndHost) {
   ForwardedRequest fwd = Forward("/", "internal");
   fwd.trusted_peer = true;

@@ -41,6 +41,13 @@ TEST(NormalizePathTest, DecodesUnreservedEscapesBeforeRemovingDots) {
   EXPECT_EQ(Normal("/%7Euser/%41"), "/~user/A");
 }
 
+TEST(NormalizePathTest, RefusesDotSegmentsWithParameters) {
+  EXPECT_EQ(Normal("/public/..;/admin"), "error: dot segment with parameters in path");
+  EXPECT_EQ(Normal("/public/.;x/admin"), "error: dot segment with parameters in path");
+  EXPECT_EQ(Normal("/public/%2e%2e;jsessionid=1/admin"), "error: dot segment with parameters in path");
+  EXPECT_EQ(Normal("/a/b;v=1/c"), "/a/b;v=1/c");
+}
+
 TEST(NormalizePathTest, UpperCasesOtherEscapes) {
   EXPECT_EQ(Normal("/caf%c3%a9"), "/caf%C3%A9");
   EXPECT_EQ(Normal("/a%20b"), "/a%20b");
