@@ -1,5 +1,7 @@
 # Thin wrapper over the CMake presets; see README.md.
 JOBS ?= $(shell nproc)
+# What `make run` starts (scripts/quickstart.sh); the tests are built by `make test`.
+RUN_TARGETS = hermes hermes-controlplane hermesctl hermes-test-upstream
 
 .PHONY: deps build debug run test bench clean
 
@@ -14,13 +16,16 @@ debug: deps
 	cmake --preset debug >/dev/null
 	cmake --build --preset debug -j $(JOBS)
 
-run: build
+run: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target $(RUN_TARGETS)
 	scripts/quickstart.sh
 
 test: debug
 	ctest --preset debug -j $(JOBS)
 
 bench: build
+	scripts/install-deps.sh --bench
 	bench/compare/run.sh
 
 clean:
