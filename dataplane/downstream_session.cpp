@@ -10,6 +10,7 @@
 #include <boost/beast/http/error.hpp>
 
 #include "dataplane/http/checks.h"
+#include "dataplane/http/chunked_body.h"
 #include "dataplane/http/head_writer.h"
 #include "dataplane/http/message.h"
 #include "dataplane/http/cookie.h"
@@ -33,7 +34,6 @@ constexpr size_t kInitialBuffer = 4096;
 constexpr size_t kBodyRead = 65536;
 constexpr size_t kStaging = 16384;  // decoded chunked bodies pass through here
 constexpr size_t kResponseHeaderLimit = 65536;
-constexpr int kMaxConnectAttempts = 3;
 
 // How one proxied exchange ended, for the connection's next step.
 enum class Outcome { kKeepAlive, kClose };
@@ -117,11 +117,7 @@ class DownstreamSession final : public SessionBase {
   Task<Outcome> Proxy(const Route& route);
   Task<Attempt> TryEndpoint(const Route& route, const Endpoint& ep, Clock::time_point route_deadline);
   Task<bool> BufferRequestBody(uint64_t limit);
-  struct Decoded {
-    size_t consumed = 0;
-    size_t produced = 0;
-    error_code ec;
-  };
+  using Decoded = http::DecodedPiece;
   Decoded DecodeChunked();
   Task<bool> ContinueIfExpected();
   Task<Attempt> SendRequest(bool reused);
@@ -745,15 +741,8 @@ Task<DownstreamSession::Attempt> DownstreamSession::TryEndpoint(const Route& rou
 // Feeds the buffered client bytes to the chunked-body parser, which decodes into the staging
 // area: how many bytes it took from buffer_ and decoded, or a framing error.
 DownstreamSession::Decoded DownstreamSession::DecodeChunked() {
-  auto& body = req_->get().body();
-  body.data = Staging();
-  body.size = kStaging;
-  body.more = true;
-  Decoded d;
-  d.consumed = buffer_.size() ? req_->put(buffer_.data(), d.ec) : 0;
+  Decoded d = http::DecodeChunkedPiece(*req_, buffer_.data(), Staging(), kStaging);
   buffer_.consume(d.consumed);
-  if (d.ec == bhttp::error::need_buffer || d.ec == bhttp::error::need_more) d.ec = {};
-  d.produced = kStaging - body.size;
   return d;
 }
 
