@@ -3,7 +3,6 @@
 // 127.0.0.1, both started once per process, and one client exchange per input.
 #pragma once
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -22,6 +21,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -158,22 +158,35 @@ inline dataplane::Server& StartProxy(uint16_t upstream_port) {
 // One client connection: sends `bytes`, half-closes, and reads until the proxy closes the
 // connection (true) or kExchangeLimit passes (false).
 inline bool Exchange(uint16_t port, std::string_view bytes) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  // Non-blocking throughout: libFuzzer's SIGALRM (its -timeout check) interrupts blocking calls.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) std::abort();
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 && errno != EINPROGRESS) {
     std::perror("fuzz client: connect to the proxy");
     std::abort();
   }
-  ::fcntl(fd, F_SETFL, O_NONBLOCK);
   const auto deadline = std::chrono::steady_clock::now() + kExchangeLimit;
+  bool connected = false;
   size_t sent = 0;
   bool half_closed = false;
   bool closed = false;
   char buf[16384];
+  while (!connected) {
+    pollfd p{fd, POLLOUT, 0};
+    if (::poll(&p, 1, 1000) <= 0) continue;
+    int error = 0;
+    socklen_t len = sizeof error;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
+    if (error != 0) {
+      std::fprintf(stderr, "fuzz client: connect to the proxy: %s\n", std::strerror(error));
+      std::abort();
+    }
+    connected = true;
+  }
   while (!closed) {
     if (!half_closed && sent == bytes.size()) {
       ::shutdown(fd, SHUT_WR);
