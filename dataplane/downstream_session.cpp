@@ -11,6 +11,7 @@
 
 #include "dataplane/http/body_rate.h"
 #include "dataplane/http/checks.h"
+#include "dataplane/http/chunked_body.h"
 #include "dataplane/http/forwarded.h"
 #include "dataplane/http/head_writer.h"
 #include "dataplane/http/message.h"
@@ -143,11 +144,7 @@ class DownstreamSession final : public SessionBase {
   Task<Outcome> Proxy(const Route& route);
   Task<Attempt> TryEndpoint(const Route& route, const Endpoint& ep, Clock::time_point route_deadline);
   Task<bool> BufferRequestBody(uint64_t limit);
-  struct Decoded {
-    size_t consumed = 0;
-    size_t produced = 0;
-    error_code ec;
-  };
+  using Decoded = http::DecodedPiece;
   Decoded DecodeChunked();
   void DropTrailers();
   // The chunked parser needs more bytes but the buffer already holds a header's worth: a chunk
@@ -847,15 +844,8 @@ Task<DownstreamSession::Attempt> DownstreamSession::TryEndpoint(const Route& rou
 // Feeds the buffered client bytes to the chunked-body parser, which decodes into the staging
 // area: how many bytes it took from buffer_ and decoded, or a framing error.
 DownstreamSession::Decoded DownstreamSession::DecodeChunked() {
-  auto& body = req_->get().body();
-  body.data = Staging();
-  body.size = kStaging;
-  body.more = true;
-  Decoded d;
-  d.consumed = buffer_.size() ? req_->put(buffer_.data(), d.ec) : 0;
+  Decoded d = http::DecodeChunkedPiece(*req_, buffer_.data(), Staging(), kStaging);
   buffer_.consume(d.consumed);
-  if (d.ec == bhttp::error::need_buffer || d.ec == bhttp::error::need_more) d.ec = {};
-  d.produced = kStaging - body.size;
   body_received_ += d.produced;
   // Beast adds trailer fields to the request's fields: they are dropped, never forwarded as part
   // of the head (a trailer "Host:" would otherwise pass every check made on the head).

@@ -4,12 +4,16 @@ namespace hermes::dataplane {
 
 using discovery::TypeIndex;
 
-void ConfigAssembler::Accept(const v1::DiscoveryResponse& response) {
+std::string ConfigAssembler::Accept(const v1::DiscoveryResponse& response) {
+  // An open proto3 enum: any number may arrive, and only these four have a slot.
+  if (!known(response.type()))
+    return "unknown resource type " + std::to_string(static_cast<int>(response.type()));
   size_t i = TypeIndex(response.type());
   resources_[i].clear();
   for (const auto& r : response.resources()) resources_[i][r.name()] = r;
   versions_[i] = response.version_info();
   received_[i] = true;
+  return "";
 }
 
 void ConfigAssembler::Load(const v1::Config& config) {

@@ -16,8 +16,9 @@ namespace hermes::dataplane {
 
 class ConfigAssembler {
  public:
-  // Replaces the resources of the response's type (state of the world).
-  void Accept(const v1::DiscoveryResponse& response);
+  // Replaces the resources of the response's type (state of the world). Returns why it did not
+  // (a type outside CLUSTERS..LISTENERS: nothing changes), "" when it did.
+  std::string Accept(const v1::DiscoveryResponse& response);
   // Loads a whole config (the cached one) as if every type had been received at `versions`.
   void Load(const v1::Config& config);
 
@@ -29,6 +30,8 @@ class ConfigAssembler {
   // The control plane's health verdicts carried by the endpoints resources (`healthy: false`).
   discovery::UnhealthyEndpoints Unhealthy() const;
 
+  // The four types above; version() and received() take only these.
+  static bool known(v1::ResourceType t) { return t >= v1::CLUSTERS && t <= v1::LISTENERS; }
   const std::string& version(v1::ResourceType t) const { return versions_[discovery::TypeIndex(t)]; }
   bool received(v1::ResourceType t) const { return received_[discovery::TypeIndex(t)]; }
 

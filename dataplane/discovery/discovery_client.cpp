@@ -152,11 +152,16 @@ void DiscoveryClient::RunStream() {
       continue;
     }
     ConfigAssembler trial = assembler_;
-    trial.Accept(response);
+    std::string refused = trial.Accept(response);
     std::string why;
-    std::optional<v1::Config> config = trial.Assemble(&why);
+    std::optional<v1::Config> config;
     std::vector<std::string> errors;
-    if (config) errors = apply_(*config, trial.Unhealthy());
+    if (!refused.empty()) {
+      errors.push_back(std::move(refused));
+    } else {
+      config = trial.Assemble(&why);
+      if (config) errors = apply_(*config, trial.Unhealthy());
+    }
 
     v1::DiscoveryRequest answer;
     answer.set_type(response.type());
@@ -172,7 +177,7 @@ void DiscoveryClient::RunStream() {
                       v1::ResourceType_Name(response.type()), response.version_info(), why);
       }
     } else {
-      answer.set_version_info(assembler_.version(response.type()));
+      if (assembler_.known(response.type())) answer.set_version_info(assembler_.version(response.type()));
       std::string detail;
       for (const auto& e : errors) detail += (detail.empty() ? "" : "; ") + e;
       answer.mutable_error_detail()->set_message(detail);

@@ -119,5 +119,29 @@ TEST(StickySecretOnTheWireTest, TheCachedConfigLoadsBackWithItsSecretAndTheSameV
   EXPECT_EQ(restarted.version(v1::LISTENERS), pushed.version(v1::LISTENERS));
 }
 
+// ResourceType is an open proto3 enum: a response of type 0 or 7 parses, and indexing the
+// per-type slots with it read and wrote outside them (found by tests/fuzz/fuzz_discovery_response).
+TEST(ConfigAssemblerTest, AResponseOfAnUnknownTypeIsRefusedAndChangesNothing) {
+  v1::Config config = TwoClusters();
+  auto set = discovery::BuildResources(config);
+  ConfigAssembler assembler;
+  for (v1::ResourceType t : discovery::kTypeOrder) EXPECT_EQ(assembler.Accept(Response(set, t)), "");
+  std::string why;
+  auto before = assembler.Assemble(&why);
+  ASSERT_TRUE(before) << why;
+
+  for (int type : {0, 5, 7, -1, 1 << 30}) {
+    v1::DiscoveryResponse odd = Response(set, v1::ROUTES);
+    odd.set_type(static_cast<v1::ResourceType>(type));
+    odd.set_version_info("odd");
+    EXPECT_EQ(assembler.Accept(odd), "unknown resource type " + std::to_string(type));
+    EXPECT_FALSE(ConfigAssembler::known(odd.type()));
+  }
+  auto after = assembler.Assemble(&why);
+  ASSERT_TRUE(after) << why;
+  EXPECT_EQ(before->SerializeAsString(), after->SerializeAsString());
+  for (v1::ResourceType t : discovery::kTypeOrder) EXPECT_NE(assembler.version(t), "odd");
+}
+
 }  // namespace
 }  // namespace hermes::dataplane
