@@ -215,7 +215,7 @@ class DownstreamSession final : public SessionBase {
   Clock::time_point request_began_{};  // first byte of the request head (coarse)
   Clock::time_point body_began_{};     // the head was complete (coarse)
   uint64_t body_received_ = 0;         // body bytes (decoded, for chunked) read after the head
-  size_t head_fields_ = 0;             // fields of the head (trailers come after them)
+  std::vector<const void*> head_fields_;  // a chunked request's head fields (not its trailers)
   bool expired_ = false;
   bool waiting_ = false;  // between requests with nothing buffered: drain may close it
   bool client_keep_alive_ = false;
@@ -367,7 +367,10 @@ Task<bool> DownstreamSession::ServeRequest() {
     co_return co_await Reject(414, "request line too long");
   if (auto v = http::CheckRequest(req.base()); !v.ok()) co_return co_await Reject(v.status, v.reason);
   buffer_.consume(*head_size);
-  head_fields_ = static_cast<size_t>(std::distance(req.begin(), req.end()));
+  head_fields_.clear();
+  if (req_->chunked()) {
+    for (const auto& f : req) head_fields_.push_back(&f);
+  }
 
   std::string_view target = req.target();
   if (target.empty() || (target.front() != '/' && target != "*"))
@@ -853,11 +856,15 @@ DownstreamSession::Decoded DownstreamSession::DecodeChunked() {
   return d;
 }
 
+// Beast inserts a field after the last one of the same name, so trailers are told from the head's
+// fields by identity, not by position.
 void DownstreamSession::DropTrailers() {
   auto& req = req_->get();
-  auto it = req.begin();
-  for (size_t i = 0; i < head_fields_ && it != req.end(); ++i) ++it;
-  while (it != req.end()) it = req.erase(it);
+  if (static_cast<size_t>(std::distance(req.begin(), req.end())) == head_fields_.size()) return;
+  for (auto it = req.begin(); it != req.end();) {
+    bool head = std::find(head_fields_.begin(), head_fields_.end(), &*it) != head_fields_.end();
+    it = head ? std::next(it) : req.erase(it);
+  }
 }
 
 // The client's body read whole into replay_ (up to `limit`) so that a retry can send it again;

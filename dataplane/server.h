@@ -27,13 +27,13 @@ namespace hermes::dataplane {
 
 struct ServerOptions {
   std::string config_path;  // re-read on reload; empty when the config is given directly
-  config::DocumentLimits config_limits;  // for config_path, on every reload
   unsigned workers = 1;
   bool handle_signals = false;  // SIGHUP reloads, SIGTERM/SIGINT drain and stop
   // Managed mode: endpoint health comes from the control plane (ApplyHealth), which checks the
   // fleet's backends centrally; this process runs no probes of its own.
   bool central_health = false;
   AdminTimeouts admin_timeouts = {};  // tests shorten them
+  config::DocumentLimits config_limits = {};  // for config_path, on every reload
 };
 
 class Server {
