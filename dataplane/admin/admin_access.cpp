@@ -29,15 +29,6 @@ constexpr std::array kEndpoints{
     Endpoint{"/config", Access::kToken},  Endpoint{"/reload", Access::kMutation},
 };
 
-AdminResponse Refusal(unsigned status, std::string_view message) {
-  AdminResponse r;
-  r.status = status;
-  r.body = "{\"error\":";
-  AppendJsonString(r.body, message);
-  r.body += "}\n";
-  return r;
-}
-
 }  // namespace
 
 std::optional<AdminResponse> RefuseAdminRequest(const AdminRequest& request, std::string_view token) {
@@ -46,21 +37,21 @@ std::optional<AdminResponse> RefuseAdminRequest(const AdminRequest& request, std
   if (endpoint == kEndpoints.end()) return std::nullopt;
   if (endpoint->access == Access::kMutation) {
     if (request.method != "POST") {
-      AdminResponse r = Refusal(405, "use POST " + std::string(request.path));
+      AdminResponse r = AdminError(405, "use POST " + std::string(request.path));
       r.headers.emplace_back("Allow", "POST");
       return r;
     }
     // A browser sends these on every cross-site POST; a form on any web page could otherwise
     // reload the proxy of whoever views it (CSRF).
-    if (request.cross_site) return Refusal(403, "cross-site requests may not change the proxy");
+    if (request.cross_site) return AdminError(403, "cross-site requests may not change the proxy");
   } else if (request.method != "GET" && request.method != "HEAD") {
-    AdminResponse r = Refusal(405, std::string(request.path) + " is read-only: use GET");
+    AdminResponse r = AdminError(405, std::string(request.path) + " is read-only: use GET");
     r.headers.emplace_back("Allow", "GET, HEAD");
     return r;
   }
   if (endpoint->access != Access::kOpen && !token.empty() &&
       !BearerTokenMatches(request.authorization, token)) {
-    AdminResponse r = Refusal(401, "missing or wrong bearer token (admin.token_file)");
+    AdminResponse r = AdminError(401, "missing or wrong bearer token (admin.token_file)");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
   }

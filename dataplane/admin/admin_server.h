@@ -78,6 +78,9 @@ struct AdminResponse {
 // (POST /reload reloads). Exposed for tests.
 AdminResponse RenderAdmin(Server& server, const AdminRequest& request);
 
+// {"error": message} with `status`: every refusal and error of the admin API.
+AdminResponse AdminError(unsigned status, std::string_view message);
+
 // Why `request` may not have what it asks for (admin_access.cpp) (405, 403, 401), or nullopt when it may; an unknown
 // path is nullopt too (RenderAdmin answers 404).
 std::optional<AdminResponse> RefuseAdminRequest(const AdminRequest& request, std::string_view token);

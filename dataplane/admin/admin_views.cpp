@@ -217,7 +217,9 @@ AdminResponse Metrics(Server& server, const Snapshot& snap) {
   return r;
 }
 
-AdminResponse Error(unsigned status, std::string_view message) {
+}  // namespace
+
+AdminResponse AdminError(unsigned status, std::string_view message) {
   AdminResponse r;
   r.status = status;
   r.body = "{\"error\":";
@@ -225,8 +227,6 @@ AdminResponse Error(unsigned status, std::string_view message) {
   r.body += "}\n";
   return r;
 }
-
-}  // namespace
 
 AdminResponse RenderAdmin(Server& server, const AdminRequest& request) {
   if (auto refusal = RefuseAdminRequest(request, server.AdminToken())) return *std::move(refusal);
@@ -260,7 +260,7 @@ AdminResponse RenderAdmin(Server& server, const AdminRequest& request) {
             std::string("{\"state\":\"") + state + "\",\"active_connections\":" +
                 std::to_string(server.ActiveConnections()) + "}\n"};
   }
-  if (!snap) return Error(503, "no config loaded");
+  if (!snap) return AdminError(503, "no config loaded");
   if (path == "/metrics") return Metrics(server, *snap);
   if (path == "/health") return Health(*snap);
   if (path == "/backends") return Backends(*snap);
@@ -279,7 +279,7 @@ AdminResponse RenderAdmin(Server& server, const AdminRequest& request) {
     (void)google::protobuf::util::MessageToJsonString(RedactedConfig(snap->config), &r.body, opts);
     return r;
   }
-  return Error(404, "unknown admin path; see /healthz /ready /drain /metrics /config /health /backends /stats /circuits, POST /reload");
+  return AdminError(404, "unknown admin path; see /healthz /ready /drain /metrics /config /health /backends /stats /circuits, POST /reload");
 }
 
 }  // namespace hermes::dataplane
