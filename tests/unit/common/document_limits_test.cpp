@@ -179,3 +179,19 @@ TEST(DocumentLimitsTest, NeverThrowsOnRefusedDocuments) {
 
 }  // namespace
 }  // namespace hermes::config
+
+namespace hermes::config {
+namespace {
+
+// yaml-cpp 0.7 loops for ever on a document starting with a comma, making empty documents until
+// memory runs out (found by tests/fuzz/fuzz_yaml_config; jbeder/yaml-cpp#1040): the node bound
+// ends it with an error instead.
+TEST(DocumentLimitsTest, ALeadingCommaIsAnErrorNotAnEndlessLoop) {
+  for (const char* text : {", a", "#x\n, ali  a  a", ",,,"}) {
+    LoadResult loaded = LoadConfigString(text);
+    EXPECT_FALSE(loaded.errors.empty()) << text;
+  }
+}
+
+}  // namespace
+}  // namespace hermes::config
