@@ -183,7 +183,8 @@ class DownstreamSession final : public SessionBase {
   boost::asio::ip::address peer_;  // the TCP peer, IPv4-mapped addresses as IPv4
   std::string peer_ip_;
   bool peer_trusted_ = false;  // peer_ is in the listener's trusted_proxies
-  std::string client_ip_;      // the peer, or the client the trusted hops name
+  std::string trusted_client_;  // the client the trusted hops name (trusted peers only)
+  std::string_view client_ip_;  // peer_ip_, or trusted_client_
   SnapshotPtr snap_;
   const ListenerSettings* settings_ = nullptr;
   ListenerShard* listener_stats_ = nullptr;
@@ -236,7 +237,7 @@ bool DownstreamSession::RefreshSnapshot() {
     snap_ = current;
     settings_ = snap_->FindListener(listener_);
     if (!settings_) settings_ = &snap_->listeners.front();
-    peer_trusted_ = !settings_->trusted_proxies.empty() && settings_->trusted_proxies.Contains(peer_);
+    peer_trusted_ = settings_->trusted_proxies.Contains(peer_);
     if (!listener_stats_) {
       listener_stats_ = &settings_->stats->shards[w_.id()];
       listener_stats_->active_connections.Add(1);
@@ -391,10 +392,10 @@ Task<bool> DownstreamSession::ServeRequest() {
     if (!normalized.ok) co_return co_await Reject(400, normalized.reason);
     path_ = normalized.path;
   }
+  client_ip_ = peer_ip_;  // a reload may have made a trusted peer untrusted
   if (peer_trusted_) {
-    http::ResolveClient(req.base(), peer_, true, settings_->trusted_proxies, client_ip_);
-  } else {
-    client_ip_ = peer_ip_;  // a reload may have made the peer untrusted
+    http::ResolveClient(req.base(), peer_, true, settings_->trusted_proxies, trusted_client_);
+    client_ip_ = trusted_client_;
   }
 
   std::string_view host = NormalizeHost(req[field::host], host_scratch_);

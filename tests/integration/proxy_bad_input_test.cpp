@@ -17,29 +17,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Answer {
-  int status = 0;
-  bool closed = false;  // the proxy closed the connection after answering
-  std::string bytes;
-};
-
 class ProxyBadInputTest : public ::testing::Test {
  protected:
   void StartProxy(std::string_view routes = kDefaultRoute) {
     proxy_ = std::make_unique<Proxy>(ProxyYaml({upstream_.port()}, routes));
   }
 
-  // Sends `bytes` on a new connection and collects everything until the proxy closes it (or
-  // `wait` passes).
   Answer Send(std::string_view bytes, std::chrono::milliseconds wait = 3s) {
-    HttpConnection connection(proxy_->port());
-    EXPECT_TRUE(connection.connected());
-    connection.Send(bytes);
-    Answer answer;
-    answer.bytes = connection.ReadUntilClosed(wait);
-    answer.status = test::ParseStatus(answer.bytes);
-    answer.closed = connection.closed_by_peer();
-    return answer;
+    return SendAndCollect(proxy_->port(), bytes, wait);
   }
 
   // Asserts the proxy answered `status` itself: the upstream saw no request, the connection

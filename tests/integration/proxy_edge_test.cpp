@@ -27,13 +27,6 @@ using Clock = std::chrono::steady_clock;
 using test::ScriptedConnection;
 using test::ScriptedUpstream;
 
-std::optional<std::string> ReceivedHeader(const test::RecordedRequest& request, std::string_view name) {
-  for (const auto& [field, value] : request.headers) {
-    if (beast::iequals(field, name)) return value;
-  }
-  return std::nullopt;
-}
-
 // A config with one listener whose extra settings are `listener_extra` (YAML flow-map entries,
 // each starting with ", "), cluster "up" over `ports`, and `routes`.
 std::string EdgeYaml(const std::vector<uint16_t>& ports, std::string_view listener_extra = "",
@@ -49,23 +42,6 @@ std::string EdgeYaml(const std::vector<uint16_t>& ports, std::string_view listen
   yaml += "routes:\n";
   yaml += routes;
   return yaml;
-}
-
-struct Answer {
-  int status = 0;
-  bool closed = false;
-  std::string bytes;
-};
-
-Answer SendAndCollect(uint16_t port, std::string_view bytes, std::chrono::milliseconds wait = 5s) {
-  HttpConnection connection(port);
-  EXPECT_TRUE(connection.connected());
-  connection.Send(bytes);
-  Answer answer;
-  answer.bytes = connection.ReadUntilClosed(wait);
-  answer.status = test::ParseStatus(answer.bytes);
-  answer.closed = connection.closed_by_peer();
-  return answer;
 }
 
 // ---- 1. A pooled connection is reused only when the upstream sent nothing while it was idle ----
@@ -140,7 +116,7 @@ TEST_P(ProxyEdgeChunkTest, EndlessChunkExtensionIs400) {
   Proxy proxy(EdgeYaml({upstream.port()}, GetParam()));
   std::string request = "POST /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=";
   request.append(256 * 1024, 'a');
-  const Answer answer = SendAndCollect(proxy.port(), request);
+  const Answer answer = SendAndCollect(proxy.port(), request, 5s);
   EXPECT_EQ(answer.status, 400) << answer.bytes.substr(0, 200);
   EXPECT_TRUE(answer.closed);
 }
@@ -151,7 +127,7 @@ TEST_P(ProxyEdgeChunkTest, EndlessTrailerSectionIs400) {
   std::string request =
       "POST /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n";
   for (int i = 0; i < 8192; ++i) request += "X-Trailer-" + std::to_string(i) + ": v\r\n";
-  const Answer answer = SendAndCollect(proxy.port(), request);
+  const Answer answer = SendAndCollect(proxy.port(), request, 5s);
   EXPECT_EQ(answer.status, 400) << answer.bytes.substr(0, 200);
   EXPECT_TRUE(answer.closed);
 }

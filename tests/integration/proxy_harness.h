@@ -9,6 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -25,6 +26,8 @@
 
 #include "dataplane/server.h"
 #include "hermes/common/config.h"
+#include "tests/support/http_client.h"
+#include "tests/support/test_upstream.h"
 
 namespace hermes::integration {
 
@@ -216,6 +219,36 @@ inline std::string Get(std::string_view target, std::string_view extra_lines = "
   request.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: proxy.test\r\n");
   request.append(extra_lines).append("\r\n");
   return request;
+}
+
+// What the proxy sent on one connection until it closed it (or a wait passed).
+struct Answer {
+  int status = 0;
+  bool closed = false;  // the proxy closed the connection after answering
+  std::string bytes;
+};
+
+// Sends `bytes` on a new connection to `port` and collects everything until the proxy closes it
+// (or `wait` passes).
+inline Answer SendAndCollect(uint16_t port, std::string_view bytes,
+                             std::chrono::milliseconds wait = 3s) {
+  HttpConnection connection(port);
+  EXPECT_TRUE(connection.connected());
+  connection.Send(bytes);
+  Answer answer;
+  answer.bytes = connection.ReadUntilClosed(wait);
+  answer.status = test::ParseStatus(answer.bytes);
+  answer.closed = connection.closed_by_peer();
+  return answer;
+}
+
+// The first value of `name` the upstream received, or nullopt.
+inline std::optional<std::string> ReceivedHeader(const test::RecordedRequest& request,
+                                                 std::string_view name) {
+  for (const auto& [field, value] : request.headers) {
+    if (beast::iequals(field, name)) return value;
+  }
+  return std::nullopt;
 }
 
 }  // namespace hermes::integration

@@ -20,15 +20,6 @@ namespace {
 
 namespace websocket = beast::websocket;
 
-// The first value of `name` the upstream received, or nullopt.
-std::optional<std::string> ReceivedHeader(const test::RecordedRequest& request,
-                                          std::string_view name) {
-  for (const auto& [field, value] : request.headers) {
-    if (beast::iequals(field, name)) return value;
-  }
-  return std::nullopt;
-}
-
 class ProxyHttpTest : public ::testing::Test {
  protected:
   void StartProxy(std::string_view routes = kDefaultRoute) {
