@@ -7,8 +7,8 @@
 
 #include "dataplane/discovery/discovery_client.h"
 #include "dataplane/discovery/stats_reporter.h"
-#include "dataplane/options.h"
-#include "dataplane/server.h"
+#include "dataplane/server/options.h"
+#include "dataplane/server/server.h"
 #include "hermes/common/bearer_token.h"
 #include "hermes/common/clock.h"
 #include "hermes/common/config.h"

@@ -8,8 +8,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
-#include "dataplane/listener_socket.h"
-#include "dataplane/server.h"
+#include "dataplane/server/listener_socket.h"
+#include "dataplane/server/server.h"
 #include "hermes/common/address.h"
 
 namespace hermes::dataplane {

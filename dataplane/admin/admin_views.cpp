@@ -3,7 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "dataplane/admin/admin_server.h"
-#include "dataplane/server.h"
+#include "dataplane/server/server.h"
 #include "hermes/common/json.h"
 #include "hermes/common/prometheus.h"
 

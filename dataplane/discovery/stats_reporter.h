@@ -18,8 +18,8 @@
 #include <string>
 #include <thread>
 
-#include "dataplane/snapshot.h"
-#include "dataplane/stats.h"
+#include "dataplane/config/snapshot.h"
+#include "dataplane/stats/stats.h"
 #include "hermes/common/clock.h"
 #include "hermes/v1/stats.grpc.pb.h"
 

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "dataplane/http/message.h"
-#include "dataplane/snapshot.h"
+#include "dataplane/config/snapshot.h"
 
 namespace hermes::dataplane::http {
 

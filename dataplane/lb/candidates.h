@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "dataplane/lb/random.h"
-#include "dataplane/snapshot.h"
+#include "dataplane/config/snapshot.h"
 
 namespace hermes::dataplane::lb {
 

@@ -7,7 +7,7 @@
 #include <optional>
 #include <span>
 
-#include "dataplane/snapshot.h"
+#include "dataplane/config/snapshot.h"
 
 namespace hermes::dataplane::lb {
 

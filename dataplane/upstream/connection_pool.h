@@ -10,7 +10,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include "dataplane/asio.h"
-#include "dataplane/snapshot.h"
+#include "dataplane/config/snapshot.h"
 
 namespace hermes::dataplane::upstream {
 

@@ -11,8 +11,8 @@
 #include <string>
 
 #include "dataplane/discovery/config_assembler.h"
-#include "dataplane/snapshot.h"
-#include "dataplane/stats.h"
+#include "dataplane/config/snapshot.h"
+#include "dataplane/stats/stats.h"
 #include "hermes/common/config.h"
 
 namespace {

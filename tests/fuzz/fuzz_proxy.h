@@ -29,7 +29,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "dataplane/server.h"
+#include "dataplane/server/server.h"
 #include "hermes/common/config.h"
 
 namespace hermes::fuzz {

@@ -24,7 +24,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dataplane/server.h"
+#include "dataplane/server/server.h"
 #include "hermes/common/config.h"
 #include "tests/support/http_client.h"
 #include "tests/support/test_upstream.h"

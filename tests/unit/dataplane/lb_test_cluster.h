@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/snapshot.h"
+#include "dataplane/config/snapshot.h"
 
 namespace hermes::dataplane::lb {
 

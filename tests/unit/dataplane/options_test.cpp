@@ -1,7 +1,7 @@
 // hermes' command line: standalone and managed mode, and what is refused with which message.
 #include <gtest/gtest.h>
 
-#include "dataplane/options.h"
+#include "dataplane/server/options.h"
 
 namespace hermes::dataplane {
 namespace {

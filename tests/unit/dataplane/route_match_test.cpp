@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "dataplane/snapshot.h"
-#include "dataplane/stats.h"
+#include "dataplane/config/snapshot.h"
+#include "dataplane/stats/stats.h"
 #include "hermes/common/config.h"
 
 namespace hermes::dataplane {

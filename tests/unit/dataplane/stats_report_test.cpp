@@ -7,8 +7,8 @@
 #include <string>
 
 #include "dataplane/discovery/stats_reporter.h"
-#include "dataplane/snapshot.h"
-#include "dataplane/stats.h"
+#include "dataplane/config/snapshot.h"
+#include "dataplane/stats/stats.h"
 #include "hermes/common/config.h"
 
 namespace hermes::dataplane {

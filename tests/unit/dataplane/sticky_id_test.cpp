@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "dataplane/lb/hash.h"
-#include "dataplane/snapshot.h"
-#include "dataplane/stats.h"
+#include "dataplane/config/snapshot.h"
+#include "dataplane/stats/stats.h"
 #include "hermes/common/config.h"
 
 namespace hermes::dataplane {

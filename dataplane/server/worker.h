@@ -13,7 +13,7 @@
 
 #include "dataplane/asio.h"
 #include "dataplane/lb/random.h"
-#include "dataplane/snapshot.h"
+#include "dataplane/config/snapshot.h"
 #include "dataplane/upstream/connection_pool.h"
 
 namespace hermes::dataplane {

@@ -1,4 +1,4 @@
-#include "dataplane/downstream_session.h"
+#include "dataplane/proxy/downstream_session.h"
 
 #include <algorithm>
 #include <array>
@@ -18,7 +18,7 @@
 #include "dataplane/http/cookie.h"
 #include "dataplane/lb/hash.h"
 #include "dataplane/lb/load_balancer.h"
-#include "dataplane/worker.h"
+#include "dataplane/server/worker.h"
 #include "dataplane/write_all.h"
 
 namespace hermes::dataplane {

@@ -1,4 +1,4 @@
-#include "dataplane/listener_socket.h"
+#include "dataplane/server/listener_socket.h"
 
 #include <netdb.h>
 #include <netinet/in.h>

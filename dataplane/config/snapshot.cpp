@@ -1,4 +1,4 @@
-#include "dataplane/snapshot.h"
+#include "dataplane/config/snapshot.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "dataplane/worker.h"
+#include "dataplane/server/worker.h"
 
 #include <unistd.h>
 
@@ -6,7 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 
-#include "dataplane/downstream_session.h"
+#include "dataplane/proxy/downstream_session.h"
 
 namespace hermes::dataplane {
 namespace {

@@ -1,4 +1,4 @@
-#include "dataplane/server.h"
+#include "dataplane/server/server.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,7 +10,7 @@
 
 #include "dataplane/admin/admin_server.h"
 #include "dataplane/lb/load_balancer.h"
-#include "dataplane/resolver.h"
+#include "dataplane/config/resolver.h"
 #include "hermes/common/bearer_token.h"
 #include "hermes/common/config.h"
 #include "hermes/common/duration.h"

@@ -1,4 +1,4 @@
-#include "dataplane/stats.h"
+#include "dataplane/stats/stats.h"
 
 #include <algorithm>
 

@@ -20,7 +20,7 @@
 #include "dataplane/resilience/cluster_limits.h"
 #include "dataplane/resilience/outlier_detector.h"
 #include "dataplane/resilience/retry.h"
-#include "dataplane/stats.h"
+#include "dataplane/stats/stats.h"
 #include "dataplane/http/path.h"
 #include "hermes/common/address.h"
 #include "hermes/common/cidr.h"

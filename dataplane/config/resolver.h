@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "dataplane/snapshot.h"
+#include "dataplane/config/snapshot.h"
 #include "hermes/v1/config.pb.h"
 
 namespace hermes::dataplane {

@@ -1,4 +1,4 @@
-#include "dataplane/resolver.h"
+#include "dataplane/config/resolver.h"
 
 #include <netdb.h>
 #include <sys/socket.h>

@@ -1,4 +1,4 @@
-#include "dataplane/options.h"
+#include "dataplane/server/options.h"
 
 #include <charconv>
 #include <string>
