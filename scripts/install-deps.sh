@@ -15,6 +15,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libboost1.81-dev libssl-dev libspdlog-dev libsqlite3-dev libyaml-cpp-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
+  libxxhash-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev  # make fuzz (libFuzzer)
   curl python3 procps
