@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -16,6 +18,18 @@ namespace {
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
+
+// The shortest text that reads back as the same value (std::to_chars without a precision), so
+// that two configs differing in a number never render alike ("%g" printed 1.2345678 as 1.23457).
+// YAML 1.2's spellings for the values that have no digits.
+template <class T>
+std::string Number(T v) {
+  if (std::isnan(v)) return ".nan";
+  if (std::isinf(v)) return v < 0 ? "-.inf" : ".inf";
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, ec == std::errc{} ? end : buf);
+}
 
 bool IsDuration(const FieldDescriptor& f) {
   return f.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
@@ -56,16 +70,10 @@ std::string Scalar(const Message& m, const FieldDescriptor& f, int index) {
       return std::to_string(rep ? r.GetRepeatedUInt32(m, &f, index) : r.GetUInt32(m, &f));
     case FieldDescriptor::CPPTYPE_UINT64:
       return std::to_string(rep ? r.GetRepeatedUInt64(m, &f, index) : r.GetUInt64(m, &f));
-    case FieldDescriptor::CPPTYPE_DOUBLE: {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%g", rep ? r.GetRepeatedDouble(m, &f, index) : r.GetDouble(m, &f));
-      return buf;
-    }
-    case FieldDescriptor::CPPTYPE_FLOAT: {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%g", rep ? r.GetRepeatedFloat(m, &f, index) : r.GetFloat(m, &f));
-      return buf;
-    }
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      return Number(rep ? r.GetRepeatedDouble(m, &f, index) : r.GetDouble(m, &f));
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return Number(rep ? r.GetRepeatedFloat(m, &f, index) : r.GetFloat(m, &f));
     case FieldDescriptor::CPPTYPE_BOOL:
       return (rep ? r.GetRepeatedBool(m, &f, index) : r.GetBool(m, &f)) ? "true" : "false";
     case FieldDescriptor::CPPTYPE_ENUM:

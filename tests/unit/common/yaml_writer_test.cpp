@@ -4,6 +4,7 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include "hermes/common/config.h"
+#include "hermes/v1/admin.pb.h"
 #include "hermes/common/yaml_writer.h"
 
 namespace hermes::config {
@@ -27,6 +28,17 @@ TEST(YamlWriterTest, DurationsEnumsAndStringsAreWrittenAsAUserWould) {
   EXPECT_NE(yaml.find("lb_policy: least_request\n"), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("connect_timeout: 1.5s\n"), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("  - name: \"web\"\n"), std::string::npos) << yaml;
+}
+
+TEST(YamlWriterTest, NumbersAreWrittenInTheirShortestExactForm) {
+  v1::RolloutGate gate;
+  gate.set_error_rate(1.2345678);
+  gate.set_rest_error_rate(0.1);
+  std::string yaml = ToYaml(gate);
+  EXPECT_NE(yaml.find("error_rate: 1.2345678\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("rest_error_rate: 0.1\n"), std::string::npos) << yaml;
+  gate.set_error_rate(1.2345679);
+  EXPECT_NE(ToYaml(gate), yaml) << "configs that differ in a number must render differently";
 }
 
 TEST(YamlWriterTest, DiffShowsChangedLinesWithContext) {

@@ -30,5 +30,18 @@ TEST(Hash64Test, EveryInputLengthHashesDifferently) {
   }
 }
 
+// Ring points, maglev tables and hash keys of running fleets were computed with Hermes' own
+// XXH64 before it moved to libxxhash: every length (stripes, 8- and 4-byte tails, single bytes)
+// and seed must hash as before, or keys would move to other endpoints on upgrade.
+TEST(Hash64Test, HashesAsTheEarlierOwnImplementation) {
+  std::string data;
+  uint64_t fold = 0;
+  for (int n = 0; n <= 300; ++n) {
+    fold = fold * 0x100000001B3ULL ^ Hash64(data, n);
+    data.push_back(static_cast<char>(n * 7 + 3));
+  }
+  EXPECT_EQ(fold, 0x45D765B2B2C04FC9ULL);
+}
+
 }  // namespace
 }  // namespace hermes::dataplane::lb
