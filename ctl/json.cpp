@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "ctl/number_text.h"
+#include "hermes/common/ascii.h"
 #include "hermes/common/json.h"
 
 namespace hermes::ctl {
@@ -49,13 +50,6 @@ bool HasUnprintable(std::string_view s, std::string_view allowed) {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // Whether a plain (unquoted) scalar would read back as this same string, in YAML 1.2 and in the
 // YAML 1.1 many tools still use (where yes, on and 1:20 are not strings).
@@ -78,7 +72,7 @@ bool CanBePlain(std::string_view s) {
   static constexpr std::array<std::string_view, 17> kReserved = {
       "null", "~", "true", "false", "yes",   "no",   "on",  "off", "y",
       "n",    "=", "<<",   ".inf",  "+.inf", ".nan", "inf", "nan"};
-  const std::string lower = Lower(s);
+  const std::string lower = AsciiLower(s);
   for (std::string_view word : kReserved) {
     if (lower == word) return false;
   }

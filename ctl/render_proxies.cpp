@@ -6,6 +6,7 @@
 #include "ctl/render.h"
 #include "ctl/table.h"
 #include "ctl/time_text.h"
+#include "hermes/common/ascii.h"
 #include "hermes/common/resources.h"
 
 namespace hermes::ctl {
@@ -61,12 +62,6 @@ std::string TargetCell(const v1::Proxy& p) {
 
 std::string TypeName(v1::ResourceType type) { return discovery::ResourceTypeName(type); }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](char c) {
-    return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  });
-  return s;
-}
 
 // Types in the order they are sent (clusters, endpoints, routes, listeners).
 std::vector<v1::TypeSync> SortedTypes(const v1::Proxy& p) {
@@ -81,7 +76,7 @@ std::string CompactTypes(const v1::Proxy& p) {
   std::string out;
   for (const auto& t : SortedTypes(p)) {
     if (!out.empty()) out += ',';
-    out += TypeName(t.type()).substr(0, 1) + ":" + Lower(SyncStateName(t.state()));
+    out += TypeName(t.type()).substr(0, 1) + ":" + AsciiLower(SyncStateName(t.state()));
   }
   return out.empty() ? "-" : out;
 }

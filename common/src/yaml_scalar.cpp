@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "hermes/common/ascii.h"
 #include "hermes/common/duration.h"
 
 namespace hermes::config {
@@ -91,14 +92,6 @@ std::string Upper(std::string_view text) {
   return upper;
 }
 
-std::string Lower(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return lower;
-}
-
 bool IsUnspecified(const google::protobuf::EnumValueDescriptor& value) {
   return value.name().ends_with("UNSPECIFIED");
 }
@@ -120,7 +113,7 @@ ScalarValue<double> ParseFloat(std::string_view text) {
 }
 
 ScalarValue<bool> ParseBool(std::string_view text) {
-  const std::string lower = Lower(text);
+  const std::string lower = AsciiLower(text);
   if (lower == "true") return {true, ""};
   if (lower == "false") return {false, ""};
   return Error<bool>("expected true or false, got " + Quoted(text));
@@ -132,7 +125,7 @@ ScalarValue<int> ParseEnum(std::string_view text, const google::protobuf::EnumDe
   std::string accepted;
   for (int i = 0; i < type.value_count(); ++i) {
     if (IsUnspecified(*type.value(i))) continue;
-    accepted += (accepted.empty() ? "" : ", ") + Lower(type.value(i)->name());
+    accepted += (accepted.empty() ? "" : ", ") + AsciiLower(type.value(i)->name());
   }
   return Error<int>("unknown value " + Quoted(text) + " (expected one of: " + accepted + ")");
 }

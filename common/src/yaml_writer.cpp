@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "hermes/common/ascii.h"
 #include "hermes/common/duration.h"
 
 namespace hermes::config {
@@ -53,10 +54,6 @@ std::string Quote(std::string_view s) {
   return out + "\"";
 }
 
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string Scalar(const Message& m, const FieldDescriptor& f, int index) {
   const Reflection& r = *m.GetReflection();
@@ -77,7 +74,7 @@ std::string Scalar(const Message& m, const FieldDescriptor& f, int index) {
     case FieldDescriptor::CPPTYPE_BOOL:
       return (rep ? r.GetRepeatedBool(m, &f, index) : r.GetBool(m, &f)) ? "true" : "false";
     case FieldDescriptor::CPPTYPE_ENUM:
-      return Lower(std::string((rep ? r.GetRepeatedEnum(m, &f, index) : r.GetEnum(m, &f))->name()));
+      return AsciiLower(std::string((rep ? r.GetRepeatedEnum(m, &f, index) : r.GetEnum(m, &f))->name()));
     case FieldDescriptor::CPPTYPE_STRING:
       return Quote(rep ? r.GetRepeatedString(m, &f, index) : r.GetString(m, &f));
     case FieldDescriptor::CPPTYPE_MESSAGE: {
