@@ -33,7 +33,8 @@ v1::Cluster MakeCluster(int i, int variant) {
   c.set_name("cluster-" + std::to_string(i));
   // A mix of the cheap-to-build policies: no ring or table inflates the full compile.
   c.set_lb_policy(i % 2 ? v1::LEAST_REQUEST : v1::ROUND_ROBIN);
-  for (int e = 0; e < kEndpoints; ++e) c.add_endpoints()->set_address(Endpoint(i, e, e == 2 ? variant : 0));
+  for (int e = 0; e < kEndpoints; ++e)
+    c.add_endpoints()->set_address(Endpoint(i, e, e == 2 ? variant : 0));
   return c;
 }
 
@@ -76,8 +77,8 @@ ConfigChanges OneClusterChange(int clusters, int run) {
 
 struct Figures {
   double full_us;
-  double delta_us;       // ApplyChanges of one cluster
-  double reload_us;      // ApplyConfig of the whole config with one cluster changed (a reload)
+  double delta_us;   // ApplyChanges of one cluster
+  double reload_us;  // ApplyConfig of the whole config with one cluster changed (a reload)
 };
 
 Figures Measure(int clusters, int runs) {
@@ -133,11 +134,13 @@ int main(int argc, char** argv) {
   std::printf("# bench_apply: %d workers, %d endpoints per cluster, median of %d runs\n", kWorkers,
               kEndpoints, runs);
   Figures f = Measure(clusters, runs);
-  std::printf("%d clusters: full compile %.0f us, one-cluster change %.1f us (ratio 1/%.0f), "
-              "whole-config reload with one cluster changed %.0f us (ratio 1/%.0f)\n",
-              clusters, f.full_us, f.delta_us, f.full_us / f.delta_us, f.reload_us,
-              f.full_us / f.reload_us);
-  std::printf("\n%10s %14s %16s %18s\n", "clusters", "full_us", "applier_one_us", "server_apply_us");
+  std::printf(
+      "%d clusters: full compile %.0f us, one-cluster change %.1f us (ratio 1/%.0f), "
+      "whole-config reload with one cluster changed %.0f us (ratio 1/%.0f)\n",
+      clusters, f.full_us, f.delta_us, f.full_us / f.delta_us, f.reload_us,
+      f.full_us / f.reload_us);
+  std::printf("\n%10s %14s %16s %18s\n", "clusters", "full_us", "applier_one_us",
+              "server_apply_us");
   for (int n : {10, 100, 1000}) {
     Figures g = Measure(n, runs);
     std::printf("%10d %14.0f %16.1f %18.1f\n", n, g.full_us, g.delta_us, MeasureServer(n, runs));
