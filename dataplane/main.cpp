@@ -50,13 +50,10 @@ int RunManaged(const dataplane::Options& opts, unsigned workers) {
   so.handle_signals = true;
   so.central_health = true;  // the control plane checks the backends
   dataplane::Server server(so);
-  auto apply = [&](const v1::Config& pushed, const discovery::UnhealthyEndpoints& unhealthy) {
-    v1::Config config = pushed;
-    config::ApplyDefaults(config);
-    ApplyOverrides(opts, config);
-    std::vector<std::string> errors;
-    for (const auto& e : config::Validate(config)) errors.push_back(e.ToString());
-    if (errors.empty()) errors = server.Apply(config, unhealthy);
+  // What an update changed; the server applies defaults and validates it.
+  auto apply = [&](dataplane::ConfigChanges changes, const discovery::UnhealthyEndpoints& unhealthy) {
+    if (changes.listeners) ApplyOverrides(opts, *changes.listeners);
+    std::vector<std::string> errors = server.Apply(std::move(changes), unhealthy);
     if (errors.empty()) spdlog::info("applied the update pushed by {}", opts.control_plane);
     return errors;
   };

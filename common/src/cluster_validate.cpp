@@ -209,6 +209,12 @@ void ValidateCluster(const v1::Cluster& cluster, const std::string& path, ErrorL
 
 }  // namespace
 
+std::vector<ConfigError> ValidateCluster(const v1::Cluster& cluster, int index) {
+  ErrorList errors;
+  ValidateCluster(cluster, "clusters[" + std::to_string(index) + "]", errors);
+  return std::move(errors).Take();
+}
+
 std::vector<ConfigError> ValidateClusters(const v1::Config& config) {
   ErrorList errors;
   std::map<std::string, int> names;

@@ -118,6 +118,8 @@ void ApplyLoadBalancingDefaults(v1::Cluster& cluster) {
   }
 }
 
+}  // namespace
+
 void ApplyClusterDefaults(v1::Cluster& cluster) {
   if (cluster.lb_policy() == v1::LB_POLICY_UNSPECIFIED) cluster.set_lb_policy(v1::ROUND_ROBIN);
   if (!cluster.has_connect_timeout()) *cluster.mutable_connect_timeout() = ToProto(5s);
@@ -134,8 +136,6 @@ void ApplyClusterDefaults(v1::Cluster& cluster) {
   if (cluster.has_outlier_detection()) ApplyOutlierDefaults(*cluster.mutable_outlier_detection());
   ApplyLoadBalancingDefaults(cluster);
 }
-
-}  // namespace
 
 void ApplyDefaults(v1::Config& config) {
   if (config.listeners().empty())

@@ -14,6 +14,12 @@ constexpr auto kDrainPoll = std::chrono::milliseconds(100);
 
 }  // namespace
 
+DiscoveryClient::DiscoveryClient(DiscoveryClientOptions options, ApplyChangesFn apply,
+                                 DrainHooks drain)
+    : DiscoveryClient(std::move(options), ApplyConfigFn{}, std::move(drain)) {
+  apply_changes_ = std::move(apply);
+}
+
 DiscoveryClient::DiscoveryClient(DiscoveryClientOptions options, ApplyConfigFn apply,
                                  DrainHooks drain)
     : options_(std::move(options)), apply_(std::move(apply)), drain_(std::move(drain)) {
@@ -58,9 +64,12 @@ void DiscoveryClient::SaveCache(const v1::Config& config) {
   std::string tmp = CachePath() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out || !out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())) || !out.flush()) {
-      spdlog::warn("cannot write the config cache {}: the next start without a control plane "
-                   "will not serve this config", tmp);
+    if (!out || !out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())) ||
+        !out.flush()) {
+      spdlog::warn(
+          "cannot write the config cache {}: the next start without a control plane "
+          "will not serve this config",
+          tmp);
       return;
     }
   }
@@ -101,14 +110,16 @@ void DiscoveryClient::Run() {
     RunStream();
     connected_ = false;
     // A stream that lived a while (or delivered config) starts the backoff over.
-    if (applied_.load() != before || std::chrono::steady_clock::now() - started > std::chrono::seconds(10))
+    if (applied_.load() != before ||
+        std::chrono::steady_clock::now() - started > std::chrono::seconds(10))
       failures = 0;
-    auto cap = std::min<int64_t>(options_.backoff_max.count(),
-                                 options_.backoff_base.count() << std::min(failures, 16));
+    auto cap = std::min<int64_t>(options_.backoff_max.count(), options_.backoff_base.count()
+                                                                   << std::min(failures, 16));
     ++failures;
     // Jitter: uniform in [cap/2, cap], so a fleet that lost its control plane does not
     // reconnect in lockstep.
-    auto wait = std::chrono::milliseconds(cap / 2 + static_cast<int64_t>(rng() % static_cast<uint64_t>(cap / 2 + 1)));
+    auto wait = std::chrono::milliseconds(
+        cap / 2 + static_cast<int64_t>(rng() % static_cast<uint64_t>(cap / 2 + 1)));
     std::unique_lock lock(mu_);
     if (wake_.wait_for(lock, wait, [this] { return stopping_; })) return;
   }
@@ -151,41 +162,53 @@ void DiscoveryClient::RunStream() {
       if (!OnDrainCommand(*stream)) break;
       continue;
     }
-    ConfigAssembler trial = assembler_;
-    std::string refused = trial.Accept(response);
+    // Validation happens in the apply; a refused update leaves the assembler as it was.
+    std::string refused = assembler_.AcceptRevertibly(response);
     std::string why;
-    std::optional<v1::Config> config;
+    bool consistent = false;
     std::vector<std::string> errors;
     if (!refused.empty()) {
       errors.push_back(std::move(refused));
+    } else if (apply_changes_) {
+      std::optional<ConfigChanges> changes = assembler_.Changes(&why);
+      consistent = changes.has_value();
+      if (changes) errors = apply_changes_(std::move(*changes), assembler_.Unhealthy());
     } else {
-      config = trial.Assemble(&why);
-      if (config) errors = apply_(*config, trial.Unhealthy());
+      std::optional<v1::Config> config = assembler_.Assemble(&why);
+      consistent = config.has_value();
+      if (config) errors = apply_(*config, assembler_.Unhealthy());
     }
 
     v1::DiscoveryRequest answer;
     answer.set_type(response.type());
     answer.set_response_nonce(response.nonce());
     if (errors.empty()) {
-      assembler_ = std::move(trial);
       answer.set_version_info(response.version_info());
-      if (config) {
+      if (consistent) {
+        assembler_.MarkApplied();
         ++applied_;
-        SaveCache(*config);
       } else {
         spdlog::debug("discovery: {} {} accepted, not applied yet: {}",
                       v1::ResourceType_Name(response.type()), response.version_info(), why);
       }
     } else {
-      if (assembler_.known(response.type())) answer.set_version_info(assembler_.version(response.type()));
+      assembler_.Revert();
+      if (assembler_.known(response.type()))
+        answer.set_version_info(assembler_.version(response.type()));
       std::string detail;
       for (const auto& e : errors) detail += (detail.empty() ? "" : "; ") + e;
       answer.mutable_error_detail()->set_message(detail);
       spdlog::warn("discovery: refused {} version {}: {}", v1::ResourceType_Name(response.type()),
                    response.version_info(), detail);
     }
-    std::lock_guard lock(write_mu_);
-    if (!stream->Write(answer)) break;
+    {
+      std::lock_guard lock(write_mu_);
+      if (!stream->Write(answer)) break;
+    }
+    // After the ACK: the cache is for the next start, not for serving now.
+    if (errors.empty() && consistent) {
+      if (auto config = assembler_.Assemble(&why)) SaveCache(*config);
+    }
   }
   {
     std::lock_guard lock(write_mu_);

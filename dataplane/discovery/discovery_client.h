@@ -25,7 +25,7 @@
 namespace hermes::dataplane {
 
 struct DiscoveryClientOptions {
-  std::string server;     // "host:port" of hermes-controlplane
+  std::string server;  // "host:port" of hermes-controlplane
   v1::Node node;
   std::string token;      // bearer token, "" for none
   std::string cache_dir;  // where the last good config is kept
@@ -39,6 +39,10 @@ struct DiscoveryClientOptions {
 // with it (empty: applied).
 using ApplyConfigFn = std::function<std::vector<std::string>(const v1::Config&,
                                                              const discovery::UnhealthyEndpoints&)>;
+// Applies what an update changed (resource by resource, defaults not applied) with the control
+// plane's health verdicts; returns what is wrong with it (empty: applied). Server::Apply.
+using ApplyChangesFn =
+    std::function<std::vector<std::string>(ConfigChanges, const discovery::UnhealthyEndpoints&)>;
 
 // The proxy's drain, as the control plane's drain command reaches it (Server::Drain,
 // Server::drained, Server::ActiveConnections): all three or none. Called on the client's
@@ -52,6 +56,8 @@ struct DrainHooks {
 class DiscoveryClient {
  public:
   // Without `drain` hooks a drain command is logged and ignored.
+  DiscoveryClient(DiscoveryClientOptions options, ApplyChangesFn apply, DrainHooks drain = {});
+  // Hands over the whole assembled config on every consistent update.
   DiscoveryClient(DiscoveryClientOptions options, ApplyConfigFn apply, DrainHooks drain = {});
   ~DiscoveryClient();
   DiscoveryClient(const DiscoveryClient&) = delete;
@@ -83,6 +89,7 @@ class DiscoveryClient {
   std::string CachePath() const;
 
   DiscoveryClientOptions options_;
+  ApplyChangesFn apply_changes_;  // one of the two is set
   ApplyConfigFn apply_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::AggregatedDiscovery::Stub> stub_;

@@ -1,16 +1,16 @@
 #include "dataplane/server/server.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <condition_variable>
-#include <google/protobuf/util/message_differencer.h>
-#include <spdlog/spdlog.h>
+#include <unordered_set>
 
 #include "dataplane/admin/admin_server.h"
 #include "dataplane/lb/load_balancer.h"
-#include "dataplane/config/resolver.h"
 #include "hermes/common/bearer_token.h"
 #include "hermes/common/config.h"
 #include "hermes/common/duration.h"
@@ -51,9 +51,16 @@ class Countdown {
 }  // namespace
 
 Server::Server(ServerOptions options)
-    : options_(std::move(options)), stats_(std::max(1u, options_.workers)), registry_(stats_.workers()) {
+    : options_(std::move(options)),
+      stats_(std::max(1u, options_.workers)),
+      registry_(stats_.workers()) {
   for (unsigned i = 0; i < stats_.workers(); ++i)
     workers_.push_back(std::make_unique<Worker>(i, stats_));
+  std::shared_ptr<HostLookup> lookup = options_.lookup;
+  if (!lookup) lookup = std::make_shared<SystemLookup>();
+  // Answers are applied on the control thread, never on the resolver's.
+  resolver_ = std::make_unique<AsyncResolver>(
+      std::move(lookup), [this] { asio::post(control_, [this] { OnResolved(); }); });
 }
 
 Server::~Server() {
@@ -100,37 +107,65 @@ std::vector<std::string> Server::Reload() {
 }
 
 std::vector<std::string> Server::Apply(const v1::Config& config,
-                                      const discovery::UnhealthyEndpoints& unhealthy) {
+                                       const discovery::UnhealthyEndpoints& unhealthy) {
   std::lock_guard lock(mu_);
-  if (snapshot_ && google::protobuf::util::MessageDifferencer::Equals(config, snapshot_->config)) {
-    central_unhealthy_ = unhealthy;
-    ApplyCentralHealth();
-    return {};
-  }
   discovery::UnhealthyEndpoints previous = std::move(central_unhealthy_);
   central_unhealthy_ = unhealthy;
-  auto errors = ApplyLocked(config);  // its Publish applies central_unhealthy_ before workers see it
-  if (!errors.empty()) central_unhealthy_ = std::move(previous);
-  return errors;
+  // A published snapshot has central_unhealthy_ applied before the workers see it.
+  Applied applied =
+      ApplyLocked(config, [&] { return applier_.ApplyConfig(config, *resolver_->hosts()); });
+  if (!applied.errors.empty()) {
+    central_unhealthy_ = std::move(previous);
+  } else if (!applied.published) {
+    ApplyCentralHealth();  // a health-only update
+  }
+  return applied.errors;
+}
+
+std::vector<std::string> Server::Apply(ConfigChanges changes,
+                                       const discovery::UnhealthyEndpoints& unhealthy) {
+  std::lock_guard lock(mu_);
+  discovery::UnhealthyEndpoints previous = std::move(central_unhealthy_);
+  central_unhealthy_ = unhealthy;
+  v1::Config settings;
+  if (changes.listeners) {
+    settings = *changes.listeners;
+    config::ApplyDefaults(settings);  // the applier does it too: here for the addresses to open
+  } else if (snapshot_) {
+    *settings.mutable_listeners() = snapshot_->config.listeners();
+    *settings.mutable_admin() = snapshot_->config.admin();
+  }
+  Applied applied = ApplyLocked(
+      settings, [&] { return applier_.ApplyChanges(std::move(changes), *resolver_->hosts()); });
+  if (!applied.errors.empty()) {
+    central_unhealthy_ = std::move(previous);
+  } else if (!applied.published) {
+    ApplyCentralHealth();
+  }
+  return applied.errors;
 }
 
 std::vector<std::string> Server::Apply(const v1::Config& config) {
   std::lock_guard lock(mu_);
-  return ApplyLocked(config);
+  return ApplyLocked(config, [&] { return applier_.ApplyConfig(config, *resolver_->hosts()); })
+      .errors;
 }
 
-std::vector<std::string> Server::ApplyLocked(const v1::Config& config) {
+Server::Applied Server::ApplyLocked(const v1::Config& settings,
+                                    const std::function<ApplyResult()>& compile) {
   std::string admin_token;
-  if (!config.admin().token_file().empty()) {
-    TokenFileRead read = ReadTokenFile(config.admin().token_file());
-    if (!read.error.empty()) return {"admin.token_file: " + read.error};
+  if (!settings.admin().token_file().empty()) {
+    TokenFileRead read = ReadTokenFile(settings.admin().token_file());
+    if (!read.error.empty()) return {{"admin.token_file: " + read.error}};
     admin_token = std::move(read.token);
   }
   if (draining_) {
     // Drained: the listeners stay closed; the rest applies to the connections still open.
-    Publish(config);
+    ApplyResult result = compile();
+    if (!result.errors.empty()) return {std::move(result.errors)};
+    Publish(result);
     admin_token_ = std::move(admin_token);
-    return {};
+    return {{}, result.snapshot != nullptr};
   }
   std::vector<std::string> errors;
 
@@ -142,8 +177,8 @@ std::vector<std::string> Server::ApplyLocked(const v1::Config& config) {
     ListenerSockets sockets;
   };
   std::vector<Pending> opened;
-  for (int i = 0; i < config.listeners_size(); ++i) {
-    const auto& l = config.listeners(i);
+  for (int i = 0; i < settings.listeners_size(); ++i) {
+    const auto& l = settings.listeners(i);
     auto it = listeners_.find(l.name());
     if (it != listeners_.end() && it->second.address == l.address()) continue;
     Pending p{l.name(), {l.address(), 0}, {}};
@@ -157,12 +192,17 @@ std::vector<std::string> Server::ApplyLocked(const v1::Config& config) {
     p.listener.port = p.sockets.port;
     opened.push_back(std::move(p));
   }
+  ApplyResult result;
+  if (errors.empty()) {
+    result = compile();
+    errors = std::move(result.errors);
+  }
   if (!errors.empty()) {
     for (auto& p : opened) CloseSockets(p.sockets.fds);
-    return errors;
+    return {std::move(errors)};
   }
 
-  Publish(config);
+  Publish(result);
   admin_token_ = std::move(admin_token);
   for (auto& p : opened) {
     for (unsigned w = 0; w < workers_.size(); ++w)
@@ -171,7 +211,7 @@ std::vector<std::string> Server::ApplyLocked(const v1::Config& config) {
   }
   for (auto it = listeners_.begin(); it != listeners_.end();) {
     bool kept = false;
-    for (const auto& l : config.listeners()) kept |= l.name() == it->first;
+    for (const auto& l : settings.listeners()) kept |= l.name() == it->first;
     if (kept) {
       ++it;
       continue;
@@ -179,17 +219,34 @@ std::vector<std::string> Server::ApplyLocked(const v1::Config& config) {
     for (auto& w : workers_) w->PostRemoveListener(it->first);
     it = listeners_.erase(it);
   }
-  return {};
+  return {{}, result.snapshot != nullptr};
 }
 
-void Server::Publish(const v1::Config& config) {
-  ResolvedHosts resolved;
-  ResolveEndpoints(config, hosts_, resolved);
-  hosts_ = std::move(resolved);
-  snapshot_ = CompileSnapshot(config, hosts_, ++generation_, stats_, registry_);
+void Server::Publish(const ApplyResult& result) {
+  if (!result.snapshot) return;
+  snapshot_ = result.snapshot;
+  if (!result.compiled_clusters.empty()) {
+    // New names are served once resolved (OnResolved); the rest at once.
+    std::unordered_set<std::string_view> compiled(result.compiled_clusters.begin(),
+                                                  result.compiled_clusters.end());
+    std::vector<std::string> addresses;
+    for (const auto& c : snapshot_->clusters) {
+      if (!compiled.contains(c->name)) continue;
+      for (const auto& ep : c->endpoints)
+        if (ep.resolved.empty()) addresses.push_back(ep.address);
+    }
+    if (size_t refused = resolver_->Resolve(addresses))
+      spdlog::warn("resolver queue full: {} host names wait for the next refresh", refused);
+  }
   UpdateHealthTargets();  // before the workers see the snapshot: new endpoints get their health
   for (auto& w : workers_) w->PostSnapshot(snapshot_);
   registry_.Prune();
+}
+
+void Server::OnResolved() {
+  std::lock_guard lock(mu_);
+  if (!snapshot_ || shutting_down_) return;
+  Publish(applier_.ApplyResolved(*resolver_->hosts()));
 }
 
 void Server::BackInService(const Cluster& cluster, const Endpoint& ep) {
@@ -223,7 +280,7 @@ void Server::UpdateHealthTargets() {
   std::vector<health::Target> targets;
   for (size_t i = 0; i < snapshot_->clusters.size(); ++i) {
     const Cluster& cluster = *snapshot_->clusters[i];
-    const v1::HealthCheck& check = snapshot_->config.clusters(static_cast<int>(i)).health_check();
+    const v1::HealthCheck& check = cluster.source->health_check();
     if (!check.enabled()) {
       // Not checked (any more): the checker's last verdict no longer applies.
       bool changed = false;
@@ -273,6 +330,8 @@ void Server::OnHealthTransition(const std::string& key, bool healthy, const std:
 }
 
 Task<void> Server::RefreshDnsLoop() {
+  // Only queues the names: the lookups run on the resolver thread, and OnResolved publishes
+  // the clusters whose addresses changed.
   Timer timer(control_.get_executor());
   for (;;) {
     Millis every{30000};
@@ -284,14 +343,15 @@ Task<void> Server::RefreshDnsLoop() {
     timer.expires_after(std::max(every, Millis(100)));
     auto [ec] = co_await timer.async_wait(kNoThrow);
     if (ec || shutting_down_) co_return;
-    std::lock_guard lock(mu_);
-    ResolvedHosts resolved;
-    if (ResolveEndpoints(snapshot_->config, hosts_, resolved)) {
-      hosts_ = std::move(resolved);
-      snapshot_ = CompileSnapshot(snapshot_->config, hosts_, ++generation_, stats_, registry_);
-      UpdateHealthTargets();  // probe the addresses the names resolve to now
-      for (auto& w : workers_) w->PostSnapshot(snapshot_);
+    std::vector<std::string> addresses;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& c : snapshot_->clusters)
+        for (const auto& ep : c->endpoints)
+          if (NeedsLookup(ep.address)) addresses.push_back(ep.address);
     }
+    if (size_t refused = resolver_->Refresh(addresses))
+      spdlog::warn("resolver queue full: {} host names wait for the next refresh", refused);
   }
 }
 

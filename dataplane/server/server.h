@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -12,10 +13,12 @@
 
 #include "dataplane/admin/admin_server.h"
 #include "dataplane/asio.h"
-#include "dataplane/server/listener_socket.h"
+#include "dataplane/config/config_applier.h"
+#include "dataplane/config/resolver.h"
 #include "dataplane/config/snapshot.h"
-#include "dataplane/stats/stats.h"
+#include "dataplane/server/listener_socket.h"
 #include "dataplane/server/worker.h"
+#include "dataplane/stats/stats.h"
 #include "hermes/common/config.h"
 #include "hermes/common/resources.h"
 #include "hermes/v1/config.pb.h"
@@ -32,8 +35,10 @@ struct ServerOptions {
   // Managed mode: endpoint health comes from the control plane (ApplyHealth), which checks the
   // fleet's backends centrally; this process runs no probes of its own.
   bool central_health = false;
-  AdminTimeouts admin_timeouts = {};  // tests shorten them
+  AdminTimeouts admin_timeouts = {};          // tests shorten them
   config::DocumentLimits config_limits = {};  // for config_path, on every reload
+  // Endpoint host names are looked up through this on the resolver thread; null: getaddrinfo.
+  std::shared_ptr<HostLookup> lookup;
 };
 
 class Server {
@@ -60,6 +65,12 @@ class Server {
   // When the config equals the running one (a health-only update) only the endpoints' health
   // flags change: no snapshot is compiled and no balancer rebuilt. Thread-safe.
   std::vector<std::string> Apply(const hermes::v1::Config& config,
+                                 const discovery::UnhealthyEndpoints& unhealthy);
+
+  // Managed mode: applies what a discovery update changed (defaults applied and validated here,
+  // resource by resource) with the control plane's health verdicts. Only the changed clusters
+  // compile; an update that changes only health verdicts compiles nothing. Thread-safe.
+  std::vector<std::string> Apply(ConfigChanges changes,
                                  const discovery::UnhealthyEndpoints& unhealthy);
 
   // Stops accepting, lets requests in flight finish (up to the drain timeout), then stops
@@ -96,8 +107,18 @@ class Server {
     uint16_t port = 0;
   };
 
-  std::vector<std::string> ApplyLocked(const hermes::v1::Config& config);
-  void Publish(const hermes::v1::Config& config);
+  struct Applied {
+    std::vector<std::string> errors;
+    bool published = false;  // a new snapshot went to the workers
+  };
+  // Opens the listeners `settings` names that are not open yet (a bind failure refuses the
+  // change), compiles by `compile`, publishes, then closes the listeners `settings` lacks.
+  // `settings`: the listeners and admin settings the change makes. mu_ held.
+  Applied ApplyLocked(const hermes::v1::Config& settings,
+                      const std::function<ApplyResult()>& compile);
+  void Publish(const ApplyResult& result);
+  // The resolver answered: recompiles the clusters whose addresses changed (control thread).
+  void OnResolved();
   // Hands the snapshot's health-checked endpoints to the checker (mu_ held).
   void UpdateHealthTargets();
   void OnHealthTransition(const std::string& key, bool healthy, const std::string& reason);
@@ -126,16 +147,17 @@ class Server {
 
   mutable std::mutex mu_;  // config changes and the fields below; never taken on the request path
   SnapshotPtr snapshot_;
-  ResolvedHosts hosts_;
+  ConfigApplier applier_{stats_, registry_};
   std::map<std::string, OpenListener> listeners_;  // by listener name
   std::string admin_address_;
   std::string admin_token_;
   discovery::UnhealthyEndpoints central_unhealthy_;  // central_health: the last pushed verdicts
-  uint64_t generation_ = 0;
   std::atomic<bool> ready_{false};
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> draining_{false};       // Drain() was called (Shutdown() does not set it)
   std::atomic<size_t> drained_workers_{0};  // workers whose acceptors Drain() closed
+  // Last: destroyed first, so that no answer is posted to a control_ being torn down.
+  std::unique_ptr<AsyncResolver> resolver_;
 };
 
 }  // namespace hermes::dataplane

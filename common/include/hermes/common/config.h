@@ -63,4 +63,12 @@ void ApplyDefaults(hermes::v1::Config& config);
 // Checks a config with defaults applied; returns every error found (empty = valid).
 std::vector<ConfigError> Validate(const hermes::v1::Config& config);
 
+// Parts of the two above, for a proxy that applies a config resource by resource (what
+// Validate() checks across parts is left to the caller: unique cluster names).
+void ApplyClusterDefaults(hermes::v1::Cluster& cluster);
+// The errors of one cluster, with paths from "clusters[index]".
+std::vector<ConfigError> ValidateCluster(const hermes::v1::Cluster& cluster, int index);
+// The routes' errors; of the clusters only their names are read (routes[i].cluster).
+std::vector<ConfigError> ValidateRoutes(const hermes::v1::Config& config);
+
 }  // namespace hermes::config
