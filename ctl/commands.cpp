@@ -17,6 +17,7 @@
 #include "ctl/render.h"
 #include "ctl/rpc_error.h"
 #include "ctl/usage.h"
+#include "hermes/common/bearer_token.h"
 
 namespace hermes::ctl {
 namespace {
@@ -121,13 +122,9 @@ FileText ReadConfigFile(const std::string& path, uint64_t max_bytes) {
 }
 
 Token ResolveToken(const GlobalOptions& global) {
-  if (global.token_file.empty()) return Token{global.token, ""};
-  const FileText file = ReadFile(global.token_file, "token file ");
-  if (!file.error.empty()) return Token{"", file.error};
-  const size_t begin = file.text.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return Token{"", "token file " + global.token_file + " is empty"};
-  const size_t end = file.text.find_last_not_of(" \t\r\n");
-  return Token{file.text.substr(begin, end - begin + 1), ""};
+  if (global.token_file.empty()) return Token{TrimmedToken(global.token), ""};
+  TokenFileRead read = ReadTokenFile(global.token_file);
+  return Token{std::move(read.token), std::move(read.error)};
 }
 
 int RunApply(const ApplyArgs& args, const Session& session, AdminStub& stub, std::ostream& out,

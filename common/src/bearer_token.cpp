@@ -35,10 +35,16 @@ TokenFileRead ReadTokenFile(const std::string& path) {
   if (read_error) return {"", "cannot read token file " + path + ": " + std::strerror(read_error)};
   if (s.size() > kMaxTokenFileBytes)
     return {"", "token file " + path + " is larger than " + std::to_string(kMaxTokenFileBytes) + " bytes"};
-  const size_t begin = s.find_first_not_of(kWhiteSpace);
-  if (begin == std::string::npos) return {"", "token file " + path + " is empty"};
-  const size_t end = s.find_last_not_of(kWhiteSpace);
-  return {s.substr(begin, end - begin + 1), ""};
+  std::string token = TrimmedToken(s);
+  if (token.empty()) return {"", "token file " + path + " is empty"};
+  return {std::move(token), ""};
+}
+
+std::string TrimmedToken(std::string_view text) {
+  const size_t begin = text.find_first_not_of(kWhiteSpace);
+  if (begin == std::string_view::npos) return "";
+  const size_t end = text.find_last_not_of(kWhiteSpace);
+  return std::string(text.substr(begin, end - begin + 1));
 }
 
 bool BearerTokenMatches(std::string_view authorization, std::string_view token) {

@@ -31,6 +31,16 @@ TEST_F(TokenFileTest, SurroundingWhiteSpaceIsNotPartOfTheToken) {
   EXPECT_EQ(read.token, "abc def");
 }
 
+TEST_F(TokenFileTest, ATrailingSpaceAndNewlineAreNotPartOfTheToken) {
+  EXPECT_EQ(ReadTokenFile(Write("s3cret \n")).token, "s3cret");
+}
+
+TEST(TrimmedTokenTest, TrimsTheWhiteSpaceATokenFileMayHave) {
+  EXPECT_EQ(TrimmedToken(" \t s3cret \r\n"), "s3cret");
+  EXPECT_EQ(TrimmedToken("a b"), "a b");
+  EXPECT_EQ(TrimmedToken(" \n"), "");
+}
+
 TEST_F(TokenFileTest, AWhiteSpaceOnlyFileIsEmpty) {
   const std::string path = Write(" \n\t\r\n");
   EXPECT_EQ(ReadTokenFile(path).error, "token file " + path + " is empty");

@@ -113,6 +113,26 @@ TEST(ResolveTokenTest, TokenFileWinsAndIsTrimmed) {
   EXPECT_EQ(t.value, "s3cret");
 }
 
+TEST(ResolveTokenTest, TrailingSpaceAndNewlineAreNoPartOfTheFilesToken) {
+  TempDir dir;
+  GlobalOptions g;
+  g.token_file = dir.Write("token", "s3cret \n");
+  EXPECT_EQ(ResolveToken(g).value, "s3cret");
+}
+
+TEST(ResolveTokenTest, HermesTokenIsTrimmedLikeATokenFile) {
+  GlobalOptions g;
+  g.token = "s3cret \n";
+  EXPECT_EQ(ResolveToken(g).value, "s3cret");
+}
+
+TEST(ResolveTokenTest, ATokenFileOver64KiBIsRefusedLikeTheDaemonsDo) {
+  TempDir dir;
+  GlobalOptions g;
+  g.token_file = dir.Write("token", std::string(65537, 'x'));
+  EXPECT_EQ(ResolveToken(g).error, "token file " + g.token_file + " is larger than 65536 bytes");
+}
+
 TEST(ResolveTokenTest, MissingTokenFileIsAnError) {
   TempDir dir;
   GlobalOptions g;

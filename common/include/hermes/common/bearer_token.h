@@ -13,6 +13,10 @@ struct TokenFileRead {
 };
 TokenFileRead ReadTokenFile(const std::string& path);
 
+// `text` without surrounding white space (" \t\r\n"): a token is the same whether it comes from
+// a file, an environment variable or a flag.
+std::string TrimmedToken(std::string_view text);
+
 // True when `authorization` (an Authorization header's value) is "Bearer <token>", the scheme in
 // any case (RFC 7235 §2.1). The tokens are compared as SHA-256 digests with CRYPTO_memcmp, so the
 // time taken tells neither where they differ nor how long the expected one is.
