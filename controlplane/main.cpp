@@ -240,8 +240,8 @@ int main(int argc, char** argv) {
   }
   controlplane::HttpListener web([&] { return controlplane::FleetMetrics(discovery, store, &health, &stats); });
   if (flags.http_listen != "off") {
-    if (std::string err = web.Start(flags.http_listen); !err.empty()) {
-      std::cerr << "hermes-controlplane: " << err << "\n";
+    if (auto started = web.Start(flags.http_listen); !started) {
+      std::cerr << "hermes-controlplane: " << started.error() << "\n";
       return 1;
     }
     spdlog::info("HTTP (/healthz, /metrics) on {} (port {})", flags.http_listen, web.port());
@@ -260,6 +260,7 @@ int main(int argc, char** argv) {
   });
   server->Wait();
   waiter.join();
+  web.Stop();
   rollouts.Stop();
   health.Stop();
   return 0;
