@@ -1,5 +1,6 @@
-// Command-line flags of `hermes`. Go-style single-dash flags (-config) are accepted as well as
-// double-dash ones, because the original Hermes was started as `hermes -config config.yaml`.
+// Command-line flags of `hermes`, parsed with CLI11 (hermes/common/daemon_flags.h). Go-style
+// single-dash flags (-config) are accepted as well as double-dash ones, because the original
+// Hermes was started as `hermes -config config.yaml`.
 #pragma once
 
 #include <cstdint>

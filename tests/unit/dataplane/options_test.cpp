@@ -63,6 +63,77 @@ TEST(OptionsTest, NeitherConfigNorControlPlaneIsAnError) {
   EXPECT_EQ(Parse({"--workers", "1"}).error, "missing -config FILE (or --control-plane HOST:PORT)");
 }
 
+TEST(OptionsTest, EverySpellingOfTheConfigFlagIsAccepted) {
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"-config", "c.yaml"}, {"--config", "c.yaml"}, {"-config=c.yaml"}, {"--config=c.yaml"}, {"-c", "c.yaml"}}) {
+    auto p = Parse(args);
+    EXPECT_EQ(p.error, "") << args[0];
+    EXPECT_EQ(p.options.config_path, "c.yaml") << args[0];
+  }
+}
+
+TEST(OptionsTest, GoStyleSingleDashWorksForEveryLongFlag) {
+  auto p = Parse({"-control-plane", "cp:9090", "-node-id", "n", "-label", "a=b", "-log-level", "debug"});
+  ASSERT_EQ(p.error, "");
+  EXPECT_EQ(p.options.control_plane, "cp:9090");
+  EXPECT_EQ(p.options.node_id, "n");
+  EXPECT_EQ(p.options.log_level, "debug");
+  ASSERT_EQ(p.options.labels.size(), 1u);
+}
+
+TEST(OptionsTest, RepeatedLabelsAreAllKeptInOrderAndAValueMayHoldAnEqualsSign) {
+  auto p = Parse({"--control-plane", "cp:9090", "--node-id", "n", "--label", "zone=a", "--label", "x=1=2"});
+  ASSERT_EQ(p.error, "");
+  ASSERT_EQ(p.options.labels.size(), 2u);
+  EXPECT_EQ(p.options.labels[0], (std::pair<std::string, std::string>{"zone", "a"}));
+  EXPECT_EQ(p.options.labels[1], (std::pair<std::string, std::string>{"x", "1=2"}));
+}
+
+TEST(OptionsTest, AFlagGivenTwiceTakesTheLastValue) {
+  EXPECT_EQ(Parse({"-config", "a.yaml", "-config", "b.yaml"}).options.config_path, "b.yaml");
+}
+
+TEST(OptionsTest, AMisspelledLogLevelIsRefusedNamingTheAllowedValues) {
+  EXPECT_EQ(Parse({"-config", "c.yaml", "--log-level", "debgu"}).error,
+            "--log-level: \"debgu\" is not one of trace, debug, info, warn, error");
+  EXPECT_EQ(Parse({"-config", "c.yaml", "--log-level", "warn"}).options.log_level, "warn");
+}
+
+TEST(OptionsTest, AnUnknownFlagIsRefusedAsTheUserWroteIt) {
+  EXPECT_EQ(Parse({"-config", "c.yaml", "--bogus"}).error, "unknown argument \"--bogus\"");
+  EXPECT_EQ(Parse({"-config", "c.yaml", "-bogus"}).error, "unknown argument \"-bogus\"");
+  EXPECT_EQ(Parse({"-config", "c.yaml", "stray"}).error, "unknown argument \"stray\"");
+}
+
+TEST(OptionsTest, AFlagWithoutItsValueSaysSo) {
+  EXPECT_EQ(Parse({"-config"}).error, "--config needs a value");
+  EXPECT_EQ(Parse({"-config", "c.yaml", "--workers"}).error, "--workers needs a value");
+}
+
+TEST(OptionsTest, WorkersMustBeFrom1To256) {
+  EXPECT_EQ(Parse({"-config", "c.yaml", "--workers", "0"}).error,
+            "--workers: \"0\" is not a number from 1 to 256");
+  EXPECT_EQ(Parse({"-config", "c.yaml", "--workers", "257"}).error,
+            "--workers: \"257\" is not a number from 1 to 256");
+  EXPECT_EQ(Parse({"-config", "c.yaml", "--workers=256"}).options.workers, 256u);
+}
+
+TEST(OptionsTest, HelpAndVersionNeedNoConfig) {
+  EXPECT_EQ(Parse({"--help"}).error, "");
+  EXPECT_TRUE(Parse({"--help"}).options.show_help);
+  EXPECT_TRUE(Parse({"-h"}).options.show_help);
+  EXPECT_TRUE(Parse({"--version"}).options.show_version);
+  EXPECT_TRUE(Parse({"-version"}).options.show_version);
+}
+
+TEST(OptionsTest, ValidateNeedsAConfigFile) {
+  auto p = Parse({"--validate", "-config", "c.yaml"});
+  EXPECT_EQ(p.error, "");
+  EXPECT_TRUE(p.options.validate);
+  EXPECT_EQ(Parse({"--validate", "--control-plane", "cp:1", "--node-id", "n"}).error,
+            "--validate needs -config FILE");
+}
+
 TEST(OptionsTest, UsageNamesManagedMode) {
   EXPECT_NE(UsageText().find("--control-plane HOST:PORT --node-id ID"), std::string::npos);
 }
