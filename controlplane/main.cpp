@@ -136,12 +136,12 @@ int main(int argc, char** argv) {
 
   std::string token;
   if (!opts.token_file.empty()) {
-    TokenFileRead read = ReadTokenFile(opts.token_file);
-    if (!read.error.empty()) {
-      std::cerr << "hermes-controlplane: --token-file: " << read.error << "\n";
+    Result<std::string> read = ReadTokenFile(opts.token_file);
+    if (!read) {
+      std::cerr << "hermes-controlplane: --token-file: " << read.error() << "\n";
       return 1;
     }
-    token = std::move(read.token);
+    token = std::move(read).value();
   }
 
   SystemClock clock;

@@ -25,19 +25,19 @@ std::array<unsigned char, SHA256_DIGEST_LENGTH> Digest(std::string_view s) {
 
 }  // namespace
 
-TokenFileRead ReadTokenFile(const std::string& path) {
+Result<std::string> ReadTokenFile(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return {"", "cannot read token file " + path + ": " + std::strerror(errno)};
+  if (!f) return Failure("cannot read token file " + path + ": " + std::strerror(errno));
   std::string s(kMaxTokenFileBytes + 1, '\0');
   s.resize(std::fread(s.data(), 1, s.size(), f));
   const int read_error = std::ferror(f) ? errno : 0;
   std::fclose(f);
-  if (read_error) return {"", "cannot read token file " + path + ": " + std::strerror(read_error)};
+  if (read_error) return Failure("cannot read token file " + path + ": " + std::strerror(read_error));
   if (s.size() > kMaxTokenFileBytes)
-    return {"", "token file " + path + " is larger than " + std::to_string(kMaxTokenFileBytes) + " bytes"};
+    return Failure("token file " + path + " is larger than " + std::to_string(kMaxTokenFileBytes) + " bytes");
   std::string token = TrimmedToken(s);
-  if (token.empty()) return {"", "token file " + path + " is empty"};
-  return {std::move(token), ""};
+  if (token.empty()) return Failure("token file " + path + " is empty");
+  return token;
 }
 
 std::string TrimmedToken(std::string_view text) {

@@ -43,9 +43,8 @@ original Hermes format), or managed by hermes-controlplane, which pushes its con
 )";
 }
 
-ParsedOptions ParseOptions(const std::vector<std::string>& args) {
-  ParsedOptions p;
-  auto& o = p.options;
+Result<Options> ParseOptions(const std::vector<std::string>& args) {
+  Options o;
   CLI::App app("hermes");
   flags::Prepare(app);
   app.add_option("-c,--config", o.config_path);
@@ -69,25 +68,22 @@ ParsedOptions ParseOptions(const std::vector<std::string>& args) {
   app.add_option("--listen", o.listen);
   app.add_option("--admin-listen", o.admin_listen);
   app.add_option("--token-file", o.token_file);
-  if (auto parsed = flags::Parse(app, args); !parsed) {
-    p.error = parsed.error();
-    return p;
-  }
+  if (auto parsed = flags::Parse(app, args); !parsed) return Failure(parsed.error());
   if (app.count("--max-config-bytes")) o.max_config_bytes = max_config_bytes;
   for (const std::string& label : labels) {
     const size_t eq = label.find('=');
     o.labels.emplace_back(label.substr(0, eq), label.substr(eq + 1));
   }
 
-  if (o.show_help || o.show_version) return p;
+  if (o.show_help || o.show_version) return o;
   if (!o.control_plane.empty()) {
-    if (!o.config_path.empty()) p.error = "-config and --control-plane exclude each other";
-    else if (o.node_id.empty()) p.error = "--control-plane needs --node-id ID";
-    else if (o.validate) p.error = "--validate needs -config FILE";
-    return p;
+    if (!o.config_path.empty()) return Failure("-config and --control-plane exclude each other");
+    if (o.node_id.empty()) return Failure("--control-plane needs --node-id ID");
+    if (o.validate) return Failure("--validate needs -config FILE");
+    return o;
   }
-  if (o.config_path.empty()) p.error = "missing -config FILE (or --control-plane HOST:PORT)";
-  return p;
+  if (o.config_path.empty()) return Failure("missing -config FILE (or --control-plane HOST:PORT)");
+  return o;
 }
 
 }  // namespace hermes::dataplane

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "hermes/common/result.h"
+
 namespace hermes::dataplane {
 
 struct Options {
@@ -29,12 +31,8 @@ struct Options {
   std::string token_file;
 };
 
-struct ParsedOptions {
-  Options options;
-  std::string error;  // non-empty: what was wrong with the command line
-};
-
-ParsedOptions ParseOptions(const std::vector<std::string>& args);
+// The options, or what was wrong with the command line.
+Result<Options> ParseOptions(const std::vector<std::string>& args);
 std::string UsageText();
 
 }  // namespace hermes::dataplane

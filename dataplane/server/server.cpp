@@ -122,9 +122,9 @@ std::vector<std::string> Server::Apply(const v1::Config& config) {
 std::vector<std::string> Server::ApplyLocked(const v1::Config& config) {
   std::string admin_token;
   if (!config.admin().token_file().empty()) {
-    TokenFileRead read = ReadTokenFile(config.admin().token_file());
-    if (!read.error.empty()) return {"admin.token_file: " + read.error};
-    admin_token = std::move(read.token);
+    Result<std::string> read = ReadTokenFile(config.admin().token_file());
+    if (!read) return {"admin.token_file: " + read.error()};
+    admin_token = std::move(read).value();
   }
   if (draining_) {
     // Drained: the listeners stay closed; the rest applies to the connections still open.
