@@ -28,25 +28,25 @@ Result<std::string> ReadAll(std::FILE* f, uint64_t max_bytes) {
   char buf[64 * 1024];
   size_t n = 0;
   while (text.size() <= max_bytes && (n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  if (std::ferror(f)) return Failure(std::string(std::strerror(errno)));
+  if (std::ferror(f)) return hermes::Failure(std::string(std::strerror(errno)));
   return text;
 }
 
 Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes) {
   std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
-  if (!f) return Failure("cannot read " + path + ": " + std::strerror(errno));
+  if (!f) return hermes::Failure("cannot read " + path + ": " + std::strerror(errno));
   struct stat info {};
   if (fstat(fileno(f), &info) == 0 && S_ISREG(info.st_mode) &&
       static_cast<uint64_t>(info.st_size) > max_bytes) {
     if (f != stdin) std::fclose(f);
-    return Failure(
+    return hermes::Failure(
         config::CheckDocumentSize(static_cast<uint64_t>(info.st_size), max_bytes, path)->ToString());
   }
   Result<std::string> read = ReadAll(f, max_bytes);
   if (f != stdin) std::fclose(f);
-  if (!read) return Failure("cannot read " + path + ": " + read.error());
+  if (!read) return hermes::Failure("cannot read " + path + ": " + read.error());
   if (auto oversize = config::CheckDocumentSize(read->size(), max_bytes, path)) {
-    return Failure(oversize->ToString());
+    return hermes::Failure(oversize->ToString());
   }
   return read;
 }
