@@ -93,8 +93,9 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", opts.log_level)->check(flags::LogLevel());
   app.add_option("--stats-interval", opts.stats_interval);
   app.add_option("--max-config-bytes", opts.max_config_bytes)
-      ->check(flags::Count(1, kMaxConfigBytesCeiling,
-                           "a number of bytes from 1 to " + std::to_string(kMaxConfigBytesCeiling)));
+      ->check(
+          flags::Count(1, kMaxConfigBytesCeiling,
+                       "a number of bytes from 1 to " + std::to_string(kMaxConfigBytesCeiling)));
   if (auto parsed = flags::Parse(app, std::vector<std::string>(argv + 1, argv + argc)); !parsed) {
     std::cerr << "hermes-controlplane: " << parsed.error() << "\n\n" << kUsage;
     return 2;

@@ -27,7 +27,8 @@ Result<std::string> ReadAll(std::FILE* f, uint64_t max_bytes) {
   std::string text;
   char buf[64 * 1024];
   size_t n = 0;
-  while (text.size() <= max_bytes && (n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  while (text.size() <= max_bytes && (n = std::fread(buf, 1, sizeof buf, f)) > 0)
+    text.append(buf, n);
   if (std::ferror(f)) return hermes::Failure(std::string(std::strerror(errno)));
   return text;
 }
@@ -40,7 +41,8 @@ Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes) {
       static_cast<uint64_t>(info.st_size) > max_bytes) {
     if (f != stdin) std::fclose(f);
     return hermes::Failure(
-        config::CheckDocumentSize(static_cast<uint64_t>(info.st_size), max_bytes, path)->ToString());
+        config::CheckDocumentSize(static_cast<uint64_t>(info.st_size), max_bytes, path)
+            ->ToString());
   }
   Result<std::string> read = ReadAll(f, max_bytes);
   if (f != stdin) std::fclose(f);

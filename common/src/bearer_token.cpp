@@ -32,9 +32,11 @@ Result<std::string> ReadTokenFile(const std::string& path) {
   s.resize(std::fread(s.data(), 1, s.size(), f));
   const int read_error = std::ferror(f) ? errno : 0;
   std::fclose(f);
-  if (read_error) return Failure("cannot read token file " + path + ": " + std::strerror(read_error));
+  if (read_error)
+    return Failure("cannot read token file " + path + ": " + std::strerror(read_error));
   if (s.size() > kMaxTokenFileBytes)
-    return Failure("token file " + path + " is larger than " + std::to_string(kMaxTokenFileBytes) + " bytes");
+    return Failure("token file " + path + " is larger than " + std::to_string(kMaxTokenFileBytes) +
+                   " bytes");
   std::string token = TrimmedToken(s);
   if (token.empty()) return Failure("token file " + path + " is empty");
   return token;

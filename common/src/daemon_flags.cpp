@@ -9,7 +9,8 @@ namespace {
 
 // "-config" -> "--config"; "-c", "--config", "-" and negative numbers stay as they are.
 std::string DoubleDashed(const std::string& arg) {
-  if (arg.size() > 2 && arg[0] == '-' && arg[1] != '-' && !std::isdigit(static_cast<unsigned char>(arg[1])))
+  if (arg.size() > 2 && arg[0] == '-' && arg[1] != '-' &&
+      !std::isdigit(static_cast<unsigned char>(arg[1])))
     return "-" + arg;
   return arg;
 }
@@ -43,9 +44,11 @@ Result<void> Parse(CLI::App& app, const std::vector<std::string>& args) {
   const std::vector<std::string> unknown = app.remaining();
   if (!unknown.empty()) {
     // Named as the user wrote it (-bogus, not --bogus).
-    auto original = std::find_if(args.begin(), args.end(),
-                                 [&](const std::string& a) { return DoubleDashed(a) == unknown.front(); });
-    return Failure("unknown argument \"" + (original != args.end() ? *original : unknown.front()) + "\"");
+    auto original = std::find_if(args.begin(), args.end(), [&](const std::string& a) {
+      return DoubleDashed(a) == unknown.front();
+    });
+    return Failure("unknown argument \"" + (original != args.end() ? *original : unknown.front()) +
+                   "\"");
   }
   return {};
 }
@@ -57,7 +60,8 @@ CLI::Validator LogLevel() {
           if (value == level) return "";
         }
         std::string allowed;
-        for (const char* level : kLogLevels) allowed += (allowed.empty() ? "" : ", ") + std::string(level);
+        for (const char* level : kLogLevels)
+          allowed += (allowed.empty() ? "" : ", ") + std::string(level);
         return "\"" + value + "\" is not one of " + allowed;
       },
       "LEVEL");
@@ -68,7 +72,8 @@ CLI::Validator Count(uint64_t min, uint64_t max, std::string description) {
       [min, max, description](std::string& value) -> std::string {
         uint64_t n = 0;
         auto r = std::from_chars(value.data(), value.data() + value.size(), n);
-        if (r.ec == std::errc() && r.ptr == value.data() + value.size() && n >= min && n <= max) return "";
+        if (r.ec == std::errc() && r.ptr == value.data() + value.size() && n >= min && n <= max)
+          return "";
         return "\"" + value + "\" is not " + description;
       },
       "N");

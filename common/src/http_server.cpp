@@ -1,5 +1,8 @@
 #include "hermes/common/http_server.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -15,9 +18,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <netdb.h>
-#include <sys/socket.h>
-
 #include <cstring>
 #include <optional>
 #include <unordered_set>
@@ -44,8 +44,7 @@ constexpr std::chrono::milliseconds kAcceptBackoff{100};
 
 bool OutOfResources(const boost::system::error_code& ec) {
   return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
-         ec == asio::error::no_memory ||
-         ec == boost::system::errc::too_many_files_open_in_system;
+         ec == asio::error::no_memory || ec == boost::system::errc::too_many_files_open_in_system;
 }
 
 std::vector<tcp::endpoint> Candidates(const HostPort& address, std::string& error) {
@@ -53,7 +52,8 @@ std::vector<tcp::endpoint> Candidates(const HostPort& address, std::string& erro
     return {tcp::endpoint(tcp::v6(), address.port), tcp::endpoint(tcp::v4(), address.port)};
   }
   boost::system::error_code ec;
-  if (auto ip = asio::ip::make_address(address.host, ec); !ec) return {tcp::endpoint(ip, address.port)};
+  if (auto ip = asio::ip::make_address(address.host, ec); !ec)
+    return {tcp::endpoint(ip, address.port)};
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
@@ -135,8 +135,9 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
   Task<bool> AwaitNextRequest();
   HttpResponse Answer(const bhttp::request<bhttp::string_body>& request);
   Task<bool> Write(HttpResponse response, unsigned version, bool keep_alive, bool head);
-  std::optional<HttpResponse> RefusalFor(const boost::system::error_code& ec,
-                                         const bhttp::request_parser<bhttp::string_body>& parser) const;
+  std::optional<HttpResponse> RefusalFor(
+      const boost::system::error_code& ec,
+      const bhttp::request_parser<bhttp::string_body>& parser) const;
 
   // Cancels the connection's pending operation once `limit` passes; each step arms its own.
   void Arm(std::chrono::milliseconds limit) {
@@ -196,7 +197,8 @@ Task<void> HttpServer::Connection::Serve(std::shared_ptr<Connection> self) {
     auto [ec, n] = co_await bhttp::async_read(self->socket_, self->buffer_, parser, kNoThrow);
     if (ec) {
       std::optional<HttpResponse> refusal = self->RefusalFor(ec, parser);
-      if (refusal) co_await self->Write(std::move(*refusal), 11, /*keep_alive=*/false, /*head=*/false);
+      if (refusal)
+        co_await self->Write(std::move(*refusal), 11, /*keep_alive=*/false, /*head=*/false);
       break;
     }
     const auto& request = parser.get();

@@ -15,7 +15,8 @@ HttpServerOptions Named(HttpServerOptions options) {
 
 HttpListener::HttpListener(MetricsFn metrics, HttpServerOptions options)
     : metrics_(std::move(metrics)),
-      http_(Named(std::move(options)), [this](const HttpRequestView& request) { return Answer(request); }) {}
+      http_(Named(std::move(options)),
+            [this](const HttpRequestView& request) { return Answer(request); }) {}
 
 hermes::Result<uint16_t> HttpListener::Start(const std::string& address) {
   std::optional<HostPort> hp = ParseHostPort(address);
@@ -29,8 +30,9 @@ HttpResponse HttpListener::Answer(const HttpRequestView& request) const {
   if (request.path == "/healthz") return {200, "text/plain", "ok\n"};
   if (request.path == "/metrics") {
     PrometheusWriter w;
-    w.Family("hermes_controlplane_http_refused_connections_total", "counter",
-             "HTTP connections closed at accept because the listener's connection cap was reached.");
+    w.Family(
+        "hermes_controlplane_http_refused_connections_total", "counter",
+        "HTTP connections closed at accept because the listener's connection cap was reached.");
     w.Sample("hermes_controlplane_http_refused_connections_total", {}, http_.refused_connections());
     return {200, "text/plain; version=0.0.4", metrics_() + w.text()};
   }

@@ -48,13 +48,15 @@ std::string AdminServer::Listen(const std::string& address) {
 }
 
 HttpResponse AdminServer::Answer(const HttpRequestView& request) {
-  AdminResponse r = RenderAdmin(
-      server_, AdminRequest{request.method, request.path, request.Header("Authorization"), CrossSite(request)});
+  AdminResponse r =
+      RenderAdmin(server_, AdminRequest{request.method, request.path,
+                                        request.Header("Authorization"), CrossSite(request)});
   if (request.path == "/metrics" && r.status == 200) {
     // The admin listener's own counters: the rest of /metrics comes from the server.
     PrometheusWriter w;
     w.Family("hermes_admin_active_connections", "gauge", "Open admin API connections.");
-    w.Sample("hermes_admin_active_connections", {}, static_cast<uint64_t>(http_.active_connections()));
+    w.Sample("hermes_admin_active_connections", {},
+             static_cast<uint64_t>(http_.active_connections()));
     w.Family("hermes_admin_refused_connections_total", "counter",
              "Admin API connections closed at accept because admin.max_connections were open.");
     w.Sample("hermes_admin_refused_connections_total", {}, http_.refused_connections());

@@ -54,8 +54,9 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
   app.add_option("--workers", o.workers)->check(flags::Count(1, 256, "a number from 1 to 256"));
   uint64_t max_config_bytes = 0;
   app.add_option("--max-config-bytes", max_config_bytes)
-      ->check(flags::Count(1, kMaxConfigBytesCeiling,
-                           "a number of bytes from 1 to " + std::to_string(kMaxConfigBytesCeiling)));
+      ->check(
+          flags::Count(1, kMaxConfigBytesCeiling,
+                       "a number of bytes from 1 to " + std::to_string(kMaxConfigBytesCeiling)));
   app.add_option("--log-level", o.log_level)->check(flags::LogLevel());
   app.add_option("--control-plane", o.control_plane);
   app.add_option("--node-id", o.node_id);

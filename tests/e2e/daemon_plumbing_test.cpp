@@ -36,7 +36,8 @@ TEST(DaemonPlumbingTest, ControlPlaneHttpServesWhileClientsSitIdleAndSigtermExit
   TempDir dir;
   ControlPlane cp(dir, dir.File("hermes.db"));
   uint16_t port = 0;
-  ASSERT_TRUE(test::Eventually([&] { return (port = cp.http_port()) != 0; }, 10s)) << cp.process().out();
+  ASSERT_TRUE(test::Eventually([&] { return (port = cp.http_port()) != 0; }, 10s))
+      << cp.process().out();
 
   SilentClient idle(port, "");
   SilentClient half(port, "GET /healthz HTTP/1.1\r\nHost");
@@ -45,10 +46,12 @@ TEST(DaemonPlumbingTest, ControlPlaneHttpServesWhileClientsSitIdleAndSigtermExit
   EXPECT_EQ(healthz.out, "ok\n");
   Finished metrics = Curl({Url(port, "/metrics")}, dir);
   EXPECT_EQ(metrics.exit_code, 0) << metrics.err;
-  EXPECT_NE(metrics.out.find("hermes_controlplane_http_refused_connections_total 0"), std::string::npos)
+  EXPECT_NE(metrics.out.find("hermes_controlplane_http_refused_connections_total 0"),
+            std::string::npos)
       << metrics.out;
 
-  // Both clients are still connected (their read deadline is 10 s): the exit must not wait for them.
+  // Both clients are still connected (their read deadline is 10 s): the exit must not wait for
+  // them.
   const auto start = Clock::now();
   cp.process().Signal(SIGTERM);
   EXPECT_EQ(cp.process().WaitExit(8s), 0) << cp.process().err();
@@ -71,7 +74,8 @@ TEST(DaemonPlumbingTest, AnUnknownFlagIsRefusedWithExitCode2) {
   for (const char* binary : {HERMES_BINARY, HERMES_CONTROLPLANE_BINARY}) {
     const Finished run = RunCommand({binary, "--lsiten", "127.0.0.1:0"}, dir);
     EXPECT_EQ(run.exit_code, 2) << binary;
-    EXPECT_NE(run.err.find("unknown argument \"--lsiten\""), std::string::npos) << binary << ": " << run.err;
+    EXPECT_NE(run.err.find("unknown argument \"--lsiten\""), std::string::npos)
+        << binary << ": " << run.err;
   }
 }
 

@@ -108,11 +108,14 @@ TEST_F(HttpServerTest, AnIdleKeepAliveConnectionIsClosedAfterTheIdleTimeout) {
 
 TEST_F(HttpServerTest, AHeadOverTheLimitIs431AndABodyOverTheLimitIs413) {
   Start({.max_head_bytes = 1024, .max_body_bytes = 16});
-  EXPECT_EQ(StatusOf("GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(2048, 'a') + "\r\n\r\n"), 431u);
-  EXPECT_EQ(StatusOf("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 17\r\n\r\n" + std::string(17, 'b')),
-            413u);
-  EXPECT_EQ(StatusOf("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 16\r\n\r\n" + std::string(16, 'b')),
-            200u);
+  EXPECT_EQ(StatusOf("GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(2048, 'a') + "\r\n\r\n"),
+            431u);
+  EXPECT_EQ(
+      StatusOf("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 17\r\n\r\n" + std::string(17, 'b')),
+      413u);
+  EXPECT_EQ(
+      StatusOf("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 16\r\n\r\n" + std::string(16, 'b')),
+      200u);
 }
 
 TEST_F(HttpServerTest, AMalformedRequestIs400) {

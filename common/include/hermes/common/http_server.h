@@ -11,9 +11,8 @@
 // accept loop backs off while the process is out of file descriptors.
 #pragma once
 
-#include <boost/beast/http/fields.hpp>
-
 #include <atomic>
+#include <boost/beast/http/fields.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -54,10 +53,10 @@ struct HttpResponse {
 using HttpHandler = std::function<HttpResponse(const HttpRequestView&)>;
 
 struct HttpServerOptions {
-  std::string server_name = "hermes";         // the Server header
-  std::chrono::milliseconds read{10000};      // from accept, or from a request's first byte
-  std::chrono::milliseconds write{10000};     // one response
-  std::chrono::milliseconds idle{60000};      // between requests on a kept-alive connection
+  std::string server_name = "hermes";      // the Server header
+  std::chrono::milliseconds read{10000};   // from accept, or from a request's first byte
+  std::chrono::milliseconds write{10000};  // one response
+  std::chrono::milliseconds idle{60000};   // between requests on a kept-alive connection
   // Asked at every accept, so that a config change applies to the next connection.
   std::function<size_t()> max_connections = [] { return size_t{64}; };
   uint32_t max_head_bytes = 16384;

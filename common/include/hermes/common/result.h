@@ -22,15 +22,15 @@ struct Failure {
   explicit Failure(E e) : error(std::move(e)) {}
   E error;
 };
-Failure(const char*) -> Failure<std::string>;
+Failure(const char*)->Failure<std::string>;
 
 template <typename T, typename E = std::string>
 class [[nodiscard]] Result {
  public:
   Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
   template <typename F>
-    requires std::is_constructible_v<E, F&&>
-  Result(Failure<F> failure) : state_(std::in_place_index<1>, std::move(failure.error)) {}  // NOLINT
+  requires std::is_constructible_v<E, F&&> Result(Failure<F> failure)
+      : state_(std::in_place_index<1>, std::move(failure.error)) {}  // NOLINT
 
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -67,8 +67,8 @@ class [[nodiscard]] Result<void, E> {
  public:
   Result() = default;
   template <typename F>
-    requires std::is_constructible_v<E, F&&>
-  Result(Failure<F> failure) : error_(std::move(failure.error)), failed_(true) {}  // NOLINT
+  requires std::is_constructible_v<E, F&&> Result(Failure<F> failure)
+      : error_(std::move(failure.error)), failed_(true) {}  // NOLINT
 
   bool ok() const { return !failed_; }
   explicit operator bool() const { return ok(); }
