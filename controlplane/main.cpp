@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -23,6 +22,7 @@
 #include "hermes/common/bearer_token.h"
 #include "hermes/common/clock.h"
 #include "hermes/common/config.h"
+#include "hermes/common/daemon_flags.h"
 #include "hermes/common/duration.h"
 
 namespace {
@@ -79,61 +79,52 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  Flags flags;
-  std::vector<std::string> args(argv + 1, argv + argc);
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i];
-    if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      return 0;
-    }
-    if (a == "--version") {
-      std::cout << "hermes-controlplane " << HERMES_VERSION << "\n";
-      return 0;
-    }
-    std::string value;
-    if (auto eq = a.find('='); eq != std::string::npos) {
-      value = a.substr(eq + 1);
-      a = a.substr(0, eq);
-    } else if (i + 1 < args.size()) {
-      value = args[i + 1];
-      if (a == "--listen" || a == "--http-listen" || a == "--db" || a == "--token-file" ||
-          a == "--log-level" || a == "--stats-interval" || a == "--max-config-bytes")
-        ++i;
-    }
-    if (a == "--listen") {
-      flags.listen = value;
-    } else if (a == "--http-listen") {
-      flags.http_listen = value;
-    } else if (a == "--db") {
-      flags.db = value;
-    } else if (a == "--token-file") {
-      flags.token_file = value;
-    } else if (a == "--log-level") {
-      flags.log_level = value;
-    } else if (a == "--stats-interval") {
-      flags.stats_interval = value;
-    } else if (a == "--max-config-bytes") {
-      flags.max_config_bytes = value;
-    } else {
-      std::cerr << "hermes-controlplane: unknown argument \"" << args[i] << "\"\n\n" << kUsage;
-      return 2;
-    }
-    if (value.empty()) {
-      std::cerr << "hermes-controlplane: " << a << " needs a value\n\n" << kUsage;
-      return 2;
-    }
-  }
-  if (!ParseHostPort(flags.listen) && !(flags.listen.size() > 1 && flags.listen.front() == ':')) {
-    std::cerr << "hermes-controlplane: --listen \"" << flags.listen << "\" is not host:port\n";
+  Flags opts;
+  bool show_help = false;
+  bool show_version = false;
+  CLI::App app("hermes-controlplane");
+  flags::Prepare(app);
+  app.add_flag("-h,--help", show_help);
+  app.add_flag("--version", show_version);
+  app.add_option("--listen", opts.listen);
+  app.add_option("--http-listen", opts.http_listen);
+  app.add_option("--db", opts.db);
+  app.add_option("--token-file", opts.token_file);
+  app.add_option("--log-level", opts.log_level)->check(flags::LogLevel());
+  app.add_option("--stats-interval", opts.stats_interval);
+  app.add_option("--max-config-bytes", opts.max_config_bytes)
+      ->check(
+          flags::Count(1, kMaxConfigBytesCeiling,
+                       "a number of bytes from 1 to " + std::to_string(kMaxConfigBytesCeiling)));
+  if (auto parsed = flags::Parse(app, std::vector<std::string>(argv + 1, argv + argc)); !parsed) {
+    std::cerr << "hermes-controlplane: " << parsed.error() << "\n\n" << kUsage;
     return 2;
   }
-  spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  if (show_help) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (show_version) {
+    std::cout << "hermes-controlplane " << HERMES_VERSION << "\n";
+    return 0;
+  }
+  // An empty --token-file must not mean "no token".
+  for (const char* flag : {"--listen", "--http-listen", "--db", "--token-file"}) {
+    if (app.count(flag) && app[flag]->as<std::string>().empty()) {
+      std::cerr << "hermes-controlplane: " << flag << " needs a value\n\n" << kUsage;
+      return 2;
+    }
+  }
+  if (!ParseHostPort(opts.listen) && !(opts.listen.size() > 1 && opts.listen.front() == ':')) {
+    std::cerr << "hermes-controlplane: --listen \"" << opts.listen << "\" is not host:port\n";
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::from_str(opts.log_level));
   std::chrono::milliseconds stats_interval;
   {
-    auto d = ParseDuration(flags.stats_interval);
+    auto d = ParseDuration(opts.stats_interval);
     if (!d || *d < std::chrono::seconds(1) || *d > std::chrono::minutes(5)) {
-      std::cerr << "hermes-controlplane: --stats-interval \"" << flags.stats_interval
+      std::cerr << "hermes-controlplane: --stats-interval \"" << opts.stats_interval
                 << "\": " << (d ? "must be between 1s and 5m" : "not a duration such as 10s or 1m")
                 << "\n";
       return 2;
@@ -142,31 +133,20 @@ int main(int argc, char** argv) {
   }
 
   config::DocumentLimits config_limits;
-  if (!flags.max_config_bytes.empty()) {
-    uint64_t n = 0;
-    const std::string& v = flags.max_config_bytes;
-    auto r = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (r.ec != std::errc() || r.ptr != v.data() + v.size() || n == 0 ||
-        n > kMaxConfigBytesCeiling) {
-      std::cerr << "hermes-controlplane: --max-config-bytes \"" << v
-                << "\" is not a number of bytes from 1 to " << kMaxConfigBytesCeiling << "\n";
-      return 2;
-    }
-    config_limits.max_bytes = n;
-  }
+  if (!opts.max_config_bytes.empty()) config_limits.max_bytes = std::stoull(opts.max_config_bytes);
 
   std::string token;
-  if (!flags.token_file.empty()) {
-    TokenFileRead read = ReadTokenFile(flags.token_file);
-    if (!read.error.empty()) {
-      std::cerr << "hermes-controlplane: --token-file: " << read.error << "\n";
+  if (!opts.token_file.empty()) {
+    Result<std::string> read = ReadTokenFile(opts.token_file);
+    if (!read) {
+      std::cerr << "hermes-controlplane: --token-file: " << read.error() << "\n";
       return 1;
     }
-    token = std::move(read.token);
+    token = std::move(read).value();
   }
 
   SystemClock clock;
-  auto opened = controlplane::SqliteConfigStore::Open(flags.db, clock);
+  auto opened = controlplane::SqliteConfigStore::Open(opts.db, clock);
   if (!opened) {
     std::cerr << "hermes-controlplane: " << opened.error().message << "\n";
     return 1;
@@ -217,7 +197,7 @@ int main(int argc, char** argv) {
 
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(GrpcAddress(flags.listen), grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(GrpcAddress(opts.listen), grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&discovery);
   builder.RegisterService(&admin);
   builder.RegisterService(&stats_service);
@@ -235,20 +215,20 @@ int main(int argc, char** argv) {
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
-    std::cerr << "hermes-controlplane: cannot listen on " << flags.listen << "\n";
+    std::cerr << "hermes-controlplane: cannot listen on " << opts.listen << "\n";
     return 1;
   }
   controlplane::HttpListener web([&] { return controlplane::FleetMetrics(discovery, store, &health, &stats); });
-  if (flags.http_listen != "off") {
-    if (std::string err = web.Start(flags.http_listen); !err.empty()) {
-      std::cerr << "hermes-controlplane: " << err << "\n";
+  if (opts.http_listen != "off") {
+    if (auto started = web.Start(opts.http_listen); !started) {
+      std::cerr << "hermes-controlplane: " << started.error() << "\n";
       return 1;
     }
-    spdlog::info("HTTP (/healthz, /metrics) on {} (port {})", flags.http_listen, web.port());
+    spdlog::info("HTTP (/healthz, /metrics) on {} (port {})", opts.http_listen, web.port());
   }
   // One line tests and scripts wait for (port 0 picks a free port).
-  std::cout << "listening on " << flags.listen << " (port " << port << ")" << std::endl;
-  spdlog::info("hermes-controlplane {}: store {}, {}", HERMES_VERSION, flags.db,
+  std::cout << "listening on " << opts.listen << " (port " << port << ")" << std::endl;
+  spdlog::info("hermes-controlplane {}: store {}, {}", HERMES_VERSION, opts.db,
                fleet_version ? "serving v" + std::to_string(fleet_version) : "no config yet");
 
   // SIGTERM/SIGINT: stop taking calls, end the streams, exit 0.
@@ -260,6 +240,7 @@ int main(int argc, char** argv) {
   });
   server->Wait();
   waiter.join();
+  web.Stop();
   rollouts.Stop();
   health.Stop();
   return 0;

@@ -17,47 +17,40 @@
 #include "ctl/render.h"
 #include "ctl/rpc_error.h"
 #include "ctl/usage.h"
+#include "hermes/common/bearer_token.h"
 
 namespace hermes::ctl {
 namespace {
 
-// All of `f` up to one byte past `max_bytes`, or errno of the failed read.
-FileText ReadAll(std::FILE* f, uint64_t max_bytes) {
-  FileText result;
+// All of `f` up to one byte past `max_bytes`, or strerror of the failed read.
+Result<std::string> ReadAll(std::FILE* f, uint64_t max_bytes) {
+  std::string text;
   char buf[64 * 1024];
   size_t n = 0;
-  while (result.text.size() <= max_bytes && (n = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    result.text.append(buf, n);
-  }
-  if (std::ferror(f)) result.error = std::strerror(errno);
-  return result;
+  while (text.size() <= max_bytes && (n = std::fread(buf, 1, sizeof buf, f)) > 0)
+    text.append(buf, n);
+  if (std::ferror(f)) return hermes::Failure(std::string(std::strerror(errno)));
+  return text;
 }
 
-FileText ReadFile(const std::string& path, std::string_view what,
-                  uint64_t max_bytes = std::numeric_limits<uint64_t>::max()) {
+Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes) {
   std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
-  FileText result;
-  if (!f) {
-    result.error = std::strerror(errno);
-  } else {
-    struct stat info {};
-    if (fstat(fileno(f), &info) == 0 && S_ISREG(info.st_mode) &&
-        static_cast<uint64_t>(info.st_size) > max_bytes) {
-      if (f != stdin) std::fclose(f);
-      return FileText{
-          "", config::CheckDocumentSize(static_cast<uint64_t>(info.st_size), max_bytes, path)
-                  ->ToString()};
-    }
-    result = ReadAll(f, max_bytes);
+  if (!f) return hermes::Failure("cannot read " + path + ": " + std::strerror(errno));
+  struct stat info {};
+  if (fstat(fileno(f), &info) == 0 && S_ISREG(info.st_mode) &&
+      static_cast<uint64_t>(info.st_size) > max_bytes) {
     if (f != stdin) std::fclose(f);
+    return hermes::Failure(
+        config::CheckDocumentSize(static_cast<uint64_t>(info.st_size), max_bytes, path)
+            ->ToString());
   }
-  if (!result.error.empty()) {
-    return FileText{"", "cannot read " + std::string(what) + path + ": " + result.error};
+  Result<std::string> read = ReadAll(f, max_bytes);
+  if (f != stdin) std::fclose(f);
+  if (!read) return hermes::Failure("cannot read " + path + ": " + read.error());
+  if (auto oversize = config::CheckDocumentSize(read->size(), max_bytes, path)) {
+    return hermes::Failure(oversize->ToString());
   }
-  if (auto oversize = config::CheckDocumentSize(result.text.size(), max_bytes, path)) {
-    return FileText{"", oversize->ToString()};
-  }
-  return result;
+  return read;
 }
 
 // One call of `method` with the session's deadline and token.
@@ -116,29 +109,24 @@ CallTarget RolloutTarget(const Session& session, std::string_view command) {
 
 }  // namespace
 
-FileText ReadConfigFile(const std::string& path, uint64_t max_bytes) {
-  return ReadFile(path, "", max_bytes);
+Result<std::string> ReadConfigFile(const std::string& path, uint64_t max_bytes) {
+  return ReadFile(path, max_bytes);
 }
 
-Token ResolveToken(const GlobalOptions& global) {
-  if (global.token_file.empty()) return Token{global.token, ""};
-  const FileText file = ReadFile(global.token_file, "token file ");
-  if (!file.error.empty()) return Token{"", file.error};
-  const size_t begin = file.text.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return Token{"", "token file " + global.token_file + " is empty"};
-  const size_t end = file.text.find_last_not_of(" \t\r\n");
-  return Token{file.text.substr(begin, end - begin + 1), ""};
+Result<std::string> ResolveToken(const GlobalOptions& global) {
+  if (global.token_file.empty()) return TrimmedToken(global.token);
+  return ReadTokenFile(global.token_file);
 }
 
 int RunApply(const ApplyArgs& args, const Session& session, AdminStub& stub, std::ostream& out,
              std::ostream& err) {
-  const FileText file = ReadConfigFile(args.file, args.max_config_bytes);
-  if (!file.error.empty()) {
-    err << "hermesctl: " << file.error << "\n";
+  const Result<std::string> file = ReadConfigFile(args.file, args.max_config_bytes);
+  if (!file) {
+    err << "hermesctl: " << file.error() << "\n";
     return 1;
   }
   v1::ApplyConfigRequest request;
-  request.set_yaml(file.text);
+  request.set_yaml(*file);
   request.set_source_name(args.file == "-" ? "<stdin>" : args.file);
   request.set_author(args.author);
   request.set_message(args.message);
@@ -484,9 +472,9 @@ int Dispatch(const Invocation& invocation, std::ostream& out, std::ostream& err)
     return 0;
   }
 
-  const Token token = ResolveToken(global);
-  if (!token.error.empty()) {
-    err << "hermesctl: " << token.error << "\n";
+  const Result<std::string> token = ResolveToken(global);
+  if (!token) {
+    err << "hermesctl: " << token.error() << "\n";
     return 1;
   }
   // Plain-text gRPC, like the control plane's admin listener; keep it on a trusted network.
@@ -497,7 +485,7 @@ int Dispatch(const Invocation& invocation, std::ostream& out, std::ostream& err)
   // Ctrl-C ends a watch (exit 0) or a drain --wait (exit 1) instead of killing hermesctl.
   std::optional<CatchInterrupt> catch_interrupt;
   if (Waits(args)) catch_interrupt.emplace();
-  const Session session{global, token.value, clock, waiter, ::isatty(STDOUT_FILENO) == 1};
+  const Session session{global, *token, clock, waiter, ::isatty(STDOUT_FILENO) == 1};
 
   if (const auto* a = std::get_if<ApplyArgs>(&args)) return RunApply(*a, session, *stub, out, err);
   if (const auto* a = std::get_if<GetConfigArgs>(&args)) {

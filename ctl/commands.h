@@ -8,6 +8,7 @@
 #include "ctl/command_line.h"
 #include "ctl/watch.h"
 #include "hermes/common/clock.h"
+#include "hermes/common/result.h"
 #include "hermes/v1/admin.grpc.pb.h"
 
 namespace hermes::ctl {
@@ -25,19 +26,12 @@ struct Session {
 // directory"), or that it is over max_bytes ("fleet.yaml: 5242880 bytes is over the
 // 4194304-byte limit (--max-config-bytes)"; a regular file is not read then). "-" is standard
 // input.
-struct FileText {
-  std::string text;
-  std::string error;
-};
-FileText ReadConfigFile(const std::string& path,
-                        uint64_t max_bytes = config::DocumentLimits::kDefaultMaxBytes);
+Result<std::string> ReadConfigFile(const std::string& path,
+                                   uint64_t max_bytes = config::DocumentLimits::kDefaultMaxBytes);
 
-// The bearer token: --token-file's content (surrounding white space trimmed) or HERMES_TOKEN.
-struct Token {
-  std::string value;
-  std::string error;
-};
-Token ResolveToken(const GlobalOptions& global);
+// The bearer token: --token-file's content or HERMES_TOKEN, surrounding white space trimmed
+// (hermes/common/bearer_token.h, as the daemons read theirs); "" for none.
+Result<std::string> ResolveToken(const GlobalOptions& global);
 
 using AdminStub = v1::AdminService::StubInterface;
 

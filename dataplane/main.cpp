@@ -37,12 +37,12 @@ int RunManaged(const dataplane::Options& opts, unsigned workers) {
   co.node.set_build_version(HERMES_VERSION);
   co.cache_dir = opts.cache_dir;
   if (!opts.token_file.empty()) {
-    TokenFileRead read = ReadTokenFile(opts.token_file);
-    if (!read.error.empty()) {
-      std::cerr << "hermes: --token-file: " << read.error << "\n";
+    Result<std::string> read = ReadTokenFile(opts.token_file);
+    if (!read) {
+      std::cerr << "hermes: --token-file: " << read.error() << "\n";
       return 1;
     }
-    co.token = std::move(read.token);
+    co.token = std::move(read).value();
   }
 
   dataplane::ServerOptions so;
@@ -112,12 +112,13 @@ int RunManaged(const dataplane::Options& opts, unsigned workers) {
 
 int main(int argc, char** argv) {
   using namespace hermes;
-  auto parsed = dataplane::ParseOptions(std::vector<std::string>(argv + 1, argv + argc));
-  const auto& opts = parsed.options;
-  if (!parsed.error.empty()) {
-    std::cerr << "hermes: " << parsed.error << "\n\n" << dataplane::UsageText();
+  const Result<dataplane::Options> parsed =
+      dataplane::ParseOptions(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed) {
+    std::cerr << "hermes: " << parsed.error() << "\n\n" << dataplane::UsageText();
     return 2;
   }
+  const dataplane::Options& opts = *parsed;
   if (opts.show_help) {
     std::cout << dataplane::UsageText();
     return 0;

@@ -25,20 +25,28 @@ std::array<unsigned char, SHA256_DIGEST_LENGTH> Digest(std::string_view s) {
 
 }  // namespace
 
-TokenFileRead ReadTokenFile(const std::string& path) {
+Result<std::string> ReadTokenFile(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return {"", "cannot read token file " + path + ": " + std::strerror(errno)};
+  if (!f) return Failure("cannot read token file " + path + ": " + std::strerror(errno));
   std::string s(kMaxTokenFileBytes + 1, '\0');
   s.resize(std::fread(s.data(), 1, s.size(), f));
   const int read_error = std::ferror(f) ? errno : 0;
   std::fclose(f);
-  if (read_error) return {"", "cannot read token file " + path + ": " + std::strerror(read_error)};
+  if (read_error)
+    return Failure("cannot read token file " + path + ": " + std::strerror(read_error));
   if (s.size() > kMaxTokenFileBytes)
-    return {"", "token file " + path + " is larger than " + std::to_string(kMaxTokenFileBytes) + " bytes"};
-  const size_t begin = s.find_first_not_of(kWhiteSpace);
-  if (begin == std::string::npos) return {"", "token file " + path + " is empty"};
-  const size_t end = s.find_last_not_of(kWhiteSpace);
-  return {s.substr(begin, end - begin + 1), ""};
+    return Failure("token file " + path + " is larger than " + std::to_string(kMaxTokenFileBytes) +
+                   " bytes");
+  std::string token = TrimmedToken(s);
+  if (token.empty()) return Failure("token file " + path + " is empty");
+  return token;
+}
+
+std::string TrimmedToken(std::string_view text) {
+  const size_t begin = text.find_first_not_of(kWhiteSpace);
+  if (begin == std::string_view::npos) return "";
+  const size_t end = text.find_last_not_of(kWhiteSpace);
+  return std::string(text.substr(begin, end - begin + 1));
 }
 
 bool BearerTokenMatches(std::string_view authorization, std::string_view token) {

@@ -1,14 +1,13 @@
 // The control plane's HTTP listener (--http-listen): /healthz and /metrics (Prometheus text) for
-// the fleet as the control plane sees it. One thread, one request per connection: it serves
-// operators and scrapers, not traffic.
+// the fleet as the control plane sees it, on the daemons' admin HTTP server
+// (hermes/common/http_server.h: deadlines, a connection cap, its own thread).
 #pragma once
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include <functional>
 #include <string>
-#include <thread>
+
+#include "hermes/common/http_server.h"
+#include "hermes/common/result.h"
 
 namespace hermes::controlplane {
 
@@ -17,21 +16,21 @@ class HttpListener {
   // Renders the body of /metrics.
   using MetricsFn = std::function<std::string()>;
 
-  HttpListener(MetricsFn metrics) : metrics_(std::move(metrics)) {}
-  ~HttpListener();
+  // `options` for tests (short deadlines, a small cap); the daemon keeps the defaults.
+  explicit HttpListener(MetricsFn metrics, HttpServerOptions options = {});
 
-  // Binds `address` ("host:port", ":port"); returns what went wrong, or "".
-  std::string Start(const std::string& address);
-  uint16_t port() const { return port_; }
+  // Binds `address` ("host:port", ":port"); returns the bound port or what went wrong, naming
+  // --http-listen.
+  hermes::Result<uint16_t> Start(const std::string& address);
+  // Closes the listener and every connection, promptly whatever the clients do.
+  void Stop() { http_.Stop(); }
+  uint16_t port() const { return http_.port(); }
 
  private:
-  void Serve();
+  HttpResponse Answer(const HttpRequestView& request) const;
 
   MetricsFn metrics_;
-  boost::asio::io_context io_;
-  boost::asio::ip::tcp::acceptor acceptor_{io_};
-  std::thread thread_;
-  uint16_t port_ = 0;
+  HttpServer http_;
 };
 
 }  // namespace hermes::controlplane

@@ -10,11 +10,13 @@
 // (POST /reload) are POST only (405 with Allow otherwise) and refused to browsers' cross-site
 // requests (403: an Origin header, or Sec-Fetch-Site other than same-origin or none).
 //
-// Limits: a request head and body must arrive within AdminTimeouts::read, a response be written
-// within ::write, a kept-alive connection with no request closes after ::idle. Over max_connections
-// a new connection is closed at once, not left in the backlog as the proxy's listeners do: a probe
-// or an operator's curl learns at once instead of hanging unseen behind whoever holds the slots,
-// and retries into a slot the deadlines free. Runs on the control thread, never on a worker.
+// Limits (hermes/common/http_server.h): a request head and body must arrive within
+// AdminTimeouts::read (408 when part of one came), a response be written within ::write, a
+// kept-alive connection with no request closes after ::idle; heads over 16 KiB are 431, bodies
+// over 64 KiB 413. Over admin.max_connections a new connection is closed at once, not left in the
+// backlog as the proxy's listeners do, and counted in /metrics
+// (hermes_admin_refused_connections_total). Runs on a thread of its own, never on a worker, so
+// neither traffic nor the control thread's work delays it.
 #pragma once
 
 #include <chrono>
@@ -24,7 +26,7 @@
 #include <utility>
 #include <vector>
 
-#include "dataplane/asio.h"
+#include "hermes/common/http_server.h"
 #include "hermes/v1/config.pb.h"
 
 namespace hermes::dataplane {
@@ -39,22 +41,18 @@ struct AdminTimeouts {
 
 class AdminServer {
  public:
-  AdminServer(asio::io_context& io, Server& server, AdminTimeouts timeouts);
-  // Binds and starts accepting; returns an error text naming the address on failure.
+  AdminServer(Server& server, AdminTimeouts timeouts);
+  // Binds and starts serving; returns an error text naming the address on failure.
   std::string Listen(const std::string& address);
-  void Close();
-  uint16_t port() const { return port_; }
+  // Closes the listener and every admin connection; returns once they are closed.
+  void Close() { http_.Stop(); }
+  uint16_t port() const { return http_.port(); }
 
  private:
-  Task<void> AcceptLoop();
-  Task<void> Serve(Socket socket);
+  HttpResponse Answer(const HttpRequestView& request);
 
-  asio::io_context& io_;
   Server& server_;
-  AdminTimeouts timeouts_;
-  Acceptor acceptor_;
-  uint16_t port_ = 0;
-  size_t connections_ = 0;  // being served; only the control thread touches it
+  HttpServer http_;
 };
 
 // One admin request, as much of it as the answer depends on.

@@ -1,7 +1,8 @@
 #include "dataplane/server/options.h"
 
-#include <charconv>
 #include <string>
+
+#include "hermes/common/daemon_flags.h"
 
 namespace hermes::dataplane {
 namespace {
@@ -42,107 +43,48 @@ original Hermes format), or managed by hermes-controlplane, which pushes its con
 )";
 }
 
-ParsedOptions ParseOptions(const std::vector<std::string>& args) {
-  ParsedOptions p;
-  auto& o = p.options;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i];
-    if (a.rfind("--", 0) != 0 && a.rfind("-", 0) == 0 && a.size() > 2) a = "-" + a;  // -config -> --config
-    std::string value;
-    bool has_value = false;
-    if (auto eq = a.find('='); eq != std::string::npos) {
-      value = a.substr(eq + 1);
-      a = a.substr(0, eq);
-      has_value = true;
-    }
-    auto take = [&](const char* flag) -> bool {
-      if (has_value) return true;
-      if (i + 1 >= args.size()) {
-        p.error = std::string(flag) + " needs a value";
-        return false;
-      }
-      value = args[++i];
-      return true;
-    };
-    if (a == "--config" || a == "-c") {
-      if (!take("--config")) return p;
-      o.config_path = value;
-    } else if (a == "--validate") {
-      o.validate = true;
-    } else if (a == "--version" || a == "-v") {
-      o.show_version = true;
-    } else if (a == "--help" || a == "-h") {
-      o.show_help = true;
-    } else if (a == "--workers") {
-      if (!take("--workers")) return p;
-      unsigned n = 0;
-      auto r = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (r.ec != std::errc() || r.ptr != value.data() + value.size() || n == 0 || n > 256) {
-        p.error = "--workers: \"" + value + "\" is not a number from 1 to 256";
-        return p;
-      }
-      o.workers = n;
-    } else if (a == "--max-config-bytes") {
-      if (!take("--max-config-bytes")) return p;
-      uint64_t n = 0;
-      auto r = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (r.ec != std::errc() || r.ptr != value.data() + value.size() || n == 0 ||
-          n > kMaxConfigBytesCeiling) {
-        p.error = "--max-config-bytes: \"" + value + "\" is not a number of bytes from 1 to " +
-                  std::to_string(kMaxConfigBytesCeiling);
-        return p;
-      }
-      o.max_config_bytes = n;
-    } else if (a == "--log-level") {
-      if (!take("--log-level")) return p;
-      if (value != "trace" && value != "debug" && value != "info" && value != "warn" && value != "error") {
-        p.error = "--log-level: \"" + value + "\" is not one of trace, debug, info, warn, error";
-        return p;
-      }
-      o.log_level = value;
-    } else if (a == "--control-plane") {
-      if (!take("--control-plane")) return p;
-      o.control_plane = value;
-    } else if (a == "--node-id") {
-      if (!take("--node-id")) return p;
-      o.node_id = value;
-    } else if (a == "--group") {
-      if (!take("--group")) return p;
-      o.group = value;
-    } else if (a == "--label") {
-      if (!take("--label")) return p;
-      auto eq = value.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        p.error = "--label: \"" + value + "\" is not key=value";
-        return p;
-      }
-      o.labels.emplace_back(value.substr(0, eq), value.substr(eq + 1));
-    } else if (a == "--cache-dir") {
-      if (!take("--cache-dir")) return p;
-      o.cache_dir = value;
-    } else if (a == "--listen") {
-      if (!take("--listen")) return p;
-      o.listen = value;
-    } else if (a == "--admin-listen") {
-      if (!take("--admin-listen")) return p;
-      o.admin_listen = value;
-    } else if (a == "--token-file") {
-      if (!take("--token-file")) return p;
-      o.token_file = value;
-    } else {
-      p.error = "unknown argument \"" + args[i] + "\"";
-      return p;
-    }
+Result<Options> ParseOptions(const std::vector<std::string>& args) {
+  Options o;
+  CLI::App app("hermes");
+  flags::Prepare(app);
+  app.add_option("-c,--config", o.config_path);
+  app.add_flag("--validate", o.validate);
+  app.add_flag("-v,--version", o.show_version);
+  app.add_flag("-h,--help", o.show_help);
+  app.add_option("--workers", o.workers)->check(flags::Count(1, 256, "a number from 1 to 256"));
+  uint64_t max_config_bytes = 0;
+  app.add_option("--max-config-bytes", max_config_bytes)
+      ->check(
+          flags::Count(1, kMaxConfigBytesCeiling,
+                       "a number of bytes from 1 to " + std::to_string(kMaxConfigBytesCeiling)));
+  app.add_option("--log-level", o.log_level)->check(flags::LogLevel());
+  app.add_option("--control-plane", o.control_plane);
+  app.add_option("--node-id", o.node_id);
+  app.add_option("--group", o.group);
+  std::vector<std::string> labels;
+  app.add_option("--label", labels)
+      ->check(flags::KeyValue())
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--cache-dir", o.cache_dir);
+  app.add_option("--listen", o.listen);
+  app.add_option("--admin-listen", o.admin_listen);
+  app.add_option("--token-file", o.token_file);
+  if (auto parsed = flags::Parse(app, args); !parsed) return Failure(parsed.error());
+  if (app.count("--max-config-bytes")) o.max_config_bytes = max_config_bytes;
+  for (const std::string& label : labels) {
+    const size_t eq = label.find('=');
+    o.labels.emplace_back(label.substr(0, eq), label.substr(eq + 1));
   }
-  if (o.show_help || o.show_version) return p;
+
+  if (o.show_help || o.show_version) return o;
   if (!o.control_plane.empty()) {
-    if (!o.config_path.empty()) p.error = "-config and --control-plane exclude each other";
-    else if (o.node_id.empty()) p.error = "--control-plane needs --node-id ID";
-    else if (o.validate) p.error = "--validate needs -config FILE";
-    return p;
+    if (!o.config_path.empty()) return Failure("-config and --control-plane exclude each other");
+    if (o.node_id.empty()) return Failure("--control-plane needs --node-id ID");
+    if (o.validate) return Failure("--validate needs -config FILE");
+    return o;
   }
-  if (o.config_path.empty()) p.error = "missing -config FILE (or --control-plane HOST:PORT)";
-  return p;
+  if (o.config_path.empty()) return Failure("missing -config FILE (or --control-plane HOST:PORT)");
+  return o;
 }
 
 }  // namespace hermes::dataplane

@@ -1,11 +1,14 @@
-// Command-line flags of `hermes`. Go-style single-dash flags (-config) are accepted as well as
-// double-dash ones, because the original Hermes was started as `hermes -config config.yaml`.
+// Command-line flags of `hermes`, parsed with CLI11 (hermes/common/daemon_flags.h). Go-style
+// single-dash flags (-config) are accepted as well as double-dash ones, because the original
+// Hermes was started as `hermes -config config.yaml`.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "hermes/common/result.h"
 
 namespace hermes::dataplane {
 
@@ -28,12 +31,8 @@ struct Options {
   std::string token_file;
 };
 
-struct ParsedOptions {
-  Options options;
-  std::string error;  // non-empty: what was wrong with the command line
-};
-
-ParsedOptions ParseOptions(const std::vector<std::string>& args);
+// The options, or what was wrong with the command line.
+Result<Options> ParseOptions(const std::vector<std::string>& args);
 std::string UsageText();
 
 }  // namespace hermes::dataplane

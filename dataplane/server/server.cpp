@@ -74,7 +74,7 @@ std::vector<std::string> Server::Start(const v1::Config& config) {
   std::vector<std::string> errors = Apply(config);
   if (!errors.empty()) return errors;
 
-  admin_ = std::make_unique<AdminServer>(control_, *this, options_.admin_timeouts);
+  admin_ = std::make_unique<AdminServer>(*this, options_.admin_timeouts);
   if (config.admin().address() != "off") {
     if (auto err = admin_->Listen(config.admin().address()); !err.empty()) {
       for (auto& w : workers_) w->PostStop();
@@ -155,9 +155,9 @@ Server::Applied Server::ApplyLocked(const v1::Config& settings,
                                     const std::function<ApplyResult()>& compile) {
   std::string admin_token;
   if (!settings.admin().token_file().empty()) {
-    TokenFileRead read = ReadTokenFile(settings.admin().token_file());
-    if (!read.error.empty()) return {{"admin.token_file: " + read.error}};
-    admin_token = std::move(read.token);
+    Result<std::string> read = ReadTokenFile(settings.admin().token_file());
+    if (!read) return {{"admin.token_file: " + read.error()}};
+    admin_token = std::move(read).value();
   }
   if (draining_) {
     // Drained: the listeners stay closed; the rest applies to the connections still open.
@@ -392,7 +392,7 @@ void Server::DrainAndStop() {
   while (ActiveConnections() > 0 && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   for (auto& w : workers_) w->PostStop();
-  if (admin_) asio::post(control_, [this] { admin_->Close(); });
+  if (admin_) admin_->Close();
   asio::post(control_, [this] {
     if (checker_) checker_->Stop();
   });

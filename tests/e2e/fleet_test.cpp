@@ -238,7 +238,8 @@ TEST(FleetTest, HermesctlAppliesListsDiffsRollsBackAndShowsTheProxies) {
 TEST(FleetTest, WithATokenFileEveryCallAndStreamNeedsTheToken) {
   TempDir dir;
   UpstreamProcess web(dir, "web");
-  WriteFile(dir.File("token"), "s3cret\n");
+  // A trailing space and newline are no part of the token, for any of the three programs.
+  WriteFile(dir.File("token"), "s3cret \n");
   ControlPlane cp(dir, dir.File("hermes.db"), {"--token-file", dir.File("token")});
   WriteFile(dir.File("v1.yaml"), FleetYaml(web.port()));
 
@@ -249,6 +250,8 @@ TEST(FleetTest, WithATokenFileEveryCallAndStreamNeedsTheToken) {
   EXPECT_EQ(wrong.exit_code, 1);
   Finished ok = Ctl(dir, cp, {"apply", "-f", dir.File("v1.yaml")}, "HERMES_TOKEN=s3cret");
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  Finished from_file = Ctl(dir, cp, {"--token-file", dir.File("token"), "history"});
+  EXPECT_EQ(from_file.exit_code, 0) << from_file.err;
 
   ManagedProxy with(dir, "with", cp.address(), true, {"--token-file", dir.File("token")});
   ManagedProxy without(dir, "without", cp.address());

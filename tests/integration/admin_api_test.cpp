@@ -180,12 +180,14 @@ TEST_F(AdminApiTest, CrossSitePostReloadIs403AndReloadsNothing) {
   EXPECT_EQ(ProxyStatusOf("/b"), 200u);
 }
 
-TEST_F(AdminApiTest, HalfSentRequestIsClosedAfterTheReadTimeout) {
+TEST_F(AdminApiTest, HalfSentRequestIsAnswered408AndClosedAfterTheReadTimeout) {
   Start(AdminYaml(upstream_.port(), ""), {.read = 300ms, .write = 10s, .idle = 60s});
   HttpConnection client(server_->AdminPort());
   ASSERT_TRUE(client.Send("GET /health HTTP/1.1\r\nHost: admin\r\n"));  // no blank line: never ends
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_TRUE(client.ClosedByPeer(5s)) << client.last_error().message();
+  const std::string received = client.ReadUntilClosed(5s);
+  EXPECT_TRUE(client.closed_by_peer()) << client.last_error().message();
+  EXPECT_EQ(test::ParseStatus(received), 408) << received;
   EXPECT_GE(std::chrono::steady_clock::now() - start, 250ms) << "closed before the read timeout";
 }
 
@@ -218,6 +220,10 @@ TEST_F(AdminApiTest, ConnectionOverMaxConnectionsIsClosedWhileTheOthersAreHeld) 
   HttpConnection over(server_->AdminPort());
   ASSERT_TRUE(over.connected());  // the kernel completes the handshake; Hermes then closes it
   EXPECT_TRUE(over.ClosedByPeer(5s)) << over.last_error().message();
+  auto metrics = held.front()->Request(Request("GET", "/metrics"));
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body().find("hermes_admin_refused_connections_total 1\n"), std::string::npos)
+      << metrics->body();
 
   // A slot freed is a slot served again.
   held.pop_back();

@@ -26,28 +26,38 @@ class TokenFileTest : public ::testing::Test {
 };
 
 TEST_F(TokenFileTest, SurroundingWhiteSpaceIsNotPartOfTheToken) {
-  const TokenFileRead read = ReadTokenFile(Write(" \t abc def\r\n\n"));
-  EXPECT_EQ(read.error, "");
-  EXPECT_EQ(read.token, "abc def");
+  const Result<std::string> read = ReadTokenFile(Write(" \t abc def\r\n\n"));
+  ASSERT_TRUE(read.ok()) << read.error();
+  EXPECT_EQ(read.value(), "abc def");
+}
+
+TEST_F(TokenFileTest, ATrailingSpaceAndNewlineAreNotPartOfTheToken) {
+  EXPECT_EQ(ReadTokenFile(Write("s3cret \n")).value(), "s3cret");
+}
+
+TEST(TrimmedTokenTest, TrimsTheWhiteSpaceATokenFileMayHave) {
+  EXPECT_EQ(TrimmedToken(" \t s3cret \r\n"), "s3cret");
+  EXPECT_EQ(TrimmedToken("a b"), "a b");
+  EXPECT_EQ(TrimmedToken(" \n"), "");
 }
 
 TEST_F(TokenFileTest, AWhiteSpaceOnlyFileIsEmpty) {
   const std::string path = Write(" \n\t\r\n");
-  EXPECT_EQ(ReadTokenFile(path).error, "token file " + path + " is empty");
+  EXPECT_EQ(ReadTokenFile(path).error(), "token file " + path + " is empty");
 }
 
 TEST_F(TokenFileTest, AMissingFileNamesTheFileAndTheReason) {
   const std::string path = dir_ + "/none";
-  EXPECT_EQ(ReadTokenFile(path).error, "cannot read token file " + path + ": No such file or directory");
+  EXPECT_EQ(ReadTokenFile(path).error(), "cannot read token file " + path + ": No such file or directory");
 }
 
 TEST_F(TokenFileTest, ADirectoryIsUnreadable) {
-  EXPECT_EQ(ReadTokenFile(dir_).error, "cannot read token file " + dir_ + ": Is a directory");
+  EXPECT_EQ(ReadTokenFile(dir_).error(), "cannot read token file " + dir_ + ": Is a directory");
 }
 
 TEST_F(TokenFileTest, AFileOver64KiBIsRefused) {
   const std::string path = Write(std::string(65537, 'x'));
-  EXPECT_EQ(ReadTokenFile(path).error, "token file " + path + " is larger than 65536 bytes");
+  EXPECT_EQ(ReadTokenFile(path).error(), "token file " + path + " is larger than 65536 bytes");
 }
 
 TEST(BearerTokenTest, MatchesTheBearerSchemeInAnyCase) {

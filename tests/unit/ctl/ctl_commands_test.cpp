@@ -77,30 +77,30 @@ struct Fixture {
 TEST(ReadConfigFileTest, ReadsTheWholeFile) {
   TempDir dir;
   const std::string path = dir.Write("fleet.yaml", "listeners: []\n");
-  const FileText f = ReadConfigFile(path);
-  EXPECT_EQ(f.error, "");
-  EXPECT_EQ(f.text, "listeners: []\n");
+  const Result<std::string> f = ReadConfigFile(path);
+  ASSERT_TRUE(f.ok()) << f.error();
+  EXPECT_EQ(*f, "listeners: []\n");
 }
 
 TEST(ReadConfigFileTest, RefusesAFileOverTheLimitNamingBothSizes) {
   TempDir dir;
   const std::string path = dir.Write("fleet.yaml", std::string(101, '#'));
-  EXPECT_EQ(ReadConfigFile(path, 100).error,
+  EXPECT_EQ(ReadConfigFile(path, 100).error(),
             path + ": 101 bytes is over the 100-byte limit (--max-config-bytes)");
-  EXPECT_EQ(ReadConfigFile(path, 101).error, "");
+  EXPECT_TRUE(ReadConfigFile(path, 101).ok());
 }
 
 TEST(ReadConfigFileTest, MissingFileNamesThePathAndReason) {
   TempDir dir;
   const std::string path = dir.Path("missing.yaml");
-  const FileText f = ReadConfigFile(path);
-  EXPECT_EQ(f.error, "cannot read " + path + ": No such file or directory");
+  const Result<std::string> f = ReadConfigFile(path);
+  EXPECT_EQ(f.error(), "cannot read " + path + ": No such file or directory");
 }
 
 TEST(ResolveTokenTest, HermesTokenWithoutTokenFile) {
   GlobalOptions g;
   g.token = "from-env";
-  EXPECT_EQ(ResolveToken(g).value, "from-env");
+  EXPECT_EQ(ResolveToken(g).value(), "from-env");
 }
 
 TEST(ResolveTokenTest, TokenFileWinsAndIsTrimmed) {
@@ -108,16 +108,36 @@ TEST(ResolveTokenTest, TokenFileWinsAndIsTrimmed) {
   GlobalOptions g;
   g.token = "from-env";
   g.token_file = dir.Write("token", "  s3cret\n");
-  const Token t = ResolveToken(g);
-  EXPECT_EQ(t.error, "");
-  EXPECT_EQ(t.value, "s3cret");
+  const Result<std::string> t = ResolveToken(g);
+  ASSERT_TRUE(t.ok()) << t.error();
+  EXPECT_EQ(*t, "s3cret");
+}
+
+TEST(ResolveTokenTest, TrailingSpaceAndNewlineAreNoPartOfTheFilesToken) {
+  TempDir dir;
+  GlobalOptions g;
+  g.token_file = dir.Write("token", "s3cret \n");
+  EXPECT_EQ(ResolveToken(g).value(), "s3cret");
+}
+
+TEST(ResolveTokenTest, HermesTokenIsTrimmedLikeATokenFile) {
+  GlobalOptions g;
+  g.token = "s3cret \n";
+  EXPECT_EQ(ResolveToken(g).value(), "s3cret");
+}
+
+TEST(ResolveTokenTest, ATokenFileOver64KiBIsRefusedLikeTheDaemonsDo) {
+  TempDir dir;
+  GlobalOptions g;
+  g.token_file = dir.Write("token", std::string(65537, 'x'));
+  EXPECT_EQ(ResolveToken(g).error(), "token file " + g.token_file + " is larger than 65536 bytes");
 }
 
 TEST(ResolveTokenTest, MissingTokenFileIsAnError) {
   TempDir dir;
   GlobalOptions g;
   g.token_file = dir.Path("token");
-  EXPECT_EQ(ResolveToken(g).error,
+  EXPECT_EQ(ResolveToken(g).error(),
             "cannot read token file " + g.token_file + ": No such file or directory");
 }
 
@@ -125,7 +145,7 @@ TEST(ResolveTokenTest, EmptyTokenFileIsAnError) {
   TempDir dir;
   GlobalOptions g;
   g.token_file = dir.Write("token", "\n");
-  EXPECT_EQ(ResolveToken(g).error, "token file " + g.token_file + " is empty");
+  EXPECT_EQ(ResolveToken(g).error(), "token file " + g.token_file + " is empty");
 }
 
 TEST(RunApplyTest, MissingFileFailsBeforeAnyCall) {

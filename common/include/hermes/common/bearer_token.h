@@ -5,13 +5,17 @@
 #include <string>
 #include <string_view>
 
+#include "hermes/common/result.h"
+
 namespace hermes {
 
-struct TokenFileRead {
-  std::string token;  // the file's text without surrounding white space
-  std::string error;  // "cannot read token file PATH: REASON" or "token file PATH is empty"
-};
-TokenFileRead ReadTokenFile(const std::string& path);
+// The file's text without surrounding white space, or "cannot read token file PATH: REASON",
+// "token file PATH is empty", "token file PATH is larger than 65536 bytes".
+Result<std::string> ReadTokenFile(const std::string& path);
+
+// `text` without surrounding white space (" \t\r\n"): a token is the same whether it comes from
+// a file, an environment variable or a flag.
+std::string TrimmedToken(std::string_view text);
 
 // True when `authorization` (an Authorization header's value) is "Bearer <token>", the scheme in
 // any case (RFC 7235 §2.1). The tokens are compared as SHA-256 digests with CRYPTO_memcmp, so the
