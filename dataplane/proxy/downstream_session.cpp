@@ -18,6 +18,7 @@
 #include "dataplane/http/cookie.h"
 #include "dataplane/lb/hash.h"
 #include "dataplane/lb/load_balancer.h"
+#include "dataplane/proxy/retry_state.h"
 #include "dataplane/server/worker.h"
 #include "dataplane/write_all.h"
 
@@ -142,7 +143,7 @@ class DownstreamSession final : public SessionBase {
   };
 
   Task<Outcome> Proxy(const Route& route);
-  Task<Attempt> TryEndpoint(const Route& route, const Endpoint& ep, Clock::time_point route_deadline);
+  Task<Attempt> TryEndpoint(const Route& route, const Endpoint& ep, const proxy::RetryState& retry);
   Task<bool> BufferRequestBody(uint64_t limit);
   using Decoded = http::DecodedPiece;
   Decoded DecodeChunked();
@@ -522,11 +523,12 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
 
   std::optional<uint64_t> hash = cluster.hash_policy.empty() ? std::nullopt : HashKey(cluster);
   std::optional<size_t> sticky = StickyEndpoint(cluster);
-  uint32_t retries = 0;
-  bool retry_slot = false;
   size_t breaker_skips = 0;
-  Clock::time_point route_deadline =
-      route.timeout.count() > 0 ? started_ + route.timeout : Clock::time_point::max();
+  proxy::RetryState retry_state(
+      {&retry, route.timeout, started_},
+      {Idempotent(req.method()), has_body, replay_ready_, upgrade_},
+      {&cs.retries, &cluster.retry_budget, &cs.limits.requests, cluster.limits.max_retries},
+      w_.random());
 
   while (!done) {
     std::optional<size_t> pick;
@@ -555,7 +557,7 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
     tried_.push_back(static_cast<uint32_t>(*pick));
 
     served_ = &ep;
-    Attempt attempt = co_await TryEndpoint(route, ep, route_deadline);
+    Attempt attempt = co_await TryEndpoint(route, ep, retry_state);
     Clock::time_point now = Clock::now();
     if (attempt == Attempt::kClientGone) {
       ep.state->breaker.Release(admission);
@@ -571,15 +573,12 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
     }
 
     // The endpoint's verdict, for its breaker and outlier detection.
-    bool retriable = false;
     if (attempt == Attempt::kFailed) {
       if (failure_.kind == resilience::AttemptFailure::kTimeout) {
         if (EndpointShard* shard = ep.state->shard(w_.id())) shard->timeouts.Add();
       }
       ep.state->breaker.OnFailure(cluster.breaker, admission, BreakerKind(failure_.kind), now);
       RecordOutlier(cluster, ep, resilience::AttemptResult::kLocalOriginFailure, now);
-      retriable = resilience::ShouldRetryFailure(retry, failure_.kind) &&
-                  (!failure_.reached || Idempotent(req.method()));
     } else {
       unsigned status = res_->get().result_int();
       if (status >= 500) {
@@ -593,35 +592,26 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
                     : status >= 500 ? resilience::AttemptResult::k5xx
                                     : resilience::AttemptResult::kSuccess,
                     now);
-      retriable = !upgrade_ && resilience::ShouldRetryStatus(retry, status) && Idempotent(req.method());
     }
 
-    // Retry when the policy says so, the request can be sent again whole, there is time left
-    // and the cluster's retry budget allows it.
-    bool replayable = !has_body || replay_ready_ || (attempt == Attempt::kFailed && !failure_.body_used);
-    if (retriable && replayable && retries < retry.num_retries && now < route_deadline) {
-      // A request that never reached an upstream adds no load when sent elsewhere: only retries
-      // of requests an upstream saw take a slot of the retry budget.
-      bool allowed = attempt == Attempt::kFailed && !failure_.reached;
-      if (!allowed && !retry_slot) {
-        retry_slot = cs.retries.TryAcquire(cluster.retry_budget, cs.limits.requests.value(),
-                                           cluster.limits.max_retries);
-        if (!retry_slot) cluster_shard.upstream_retry_overflow.Add();
+    proxy::TryOutcome tried =
+        attempt == Attempt::kFailed
+            ? proxy::TryOutcome::Failure(failure_.kind, failure_.reached, failure_.body_used)
+            : proxy::TryOutcome::Response(res_->get().result_int());
+    proxy::RetryDecision decision = retry_state.Decide(tried, now);
+    if (decision.verdict == proxy::RetryDecision::Verdict::kBudgetExhausted)
+      cluster_shard.upstream_retry_overflow.Add();
+    if (decision.retry()) {
+      cluster_shard.upstream_retries.Add();
+      served_ = nullptr;  // this try's outcome is not the request's
+      up_.reset();  // a response being discarded goes with its connection
+      res_.reset();
+      if (decision.backoff.count() > 0) {
+        Timer backoff(w_.executor());
+        backoff.expires_after(decision.backoff);
+        co_await backoff.async_wait(kNoThrow);
       }
-      if (allowed || retry_slot) {
-        ++retries;
-        cluster_shard.upstream_retries.Add();
-        served_ = nullptr;  // this try's outcome is not the request's
-        up_.reset();  // a response being discarded goes with its connection
-        res_.reset();
-        auto wait = resilience::Backoff(retry, retries, w_.random());
-        if (wait.count() > 0) {
-          Timer backoff(w_.executor());
-          backoff.expires_after(wait);
-          co_await backoff.async_wait(kNoThrow);
-        }
-        continue;
-      }
+      continue;
     }
 
     if (attempt == Attempt::kFailed) {
@@ -642,7 +632,6 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
     }
     break;
   }
-  if (retry_slot) cs.retries.Release();
   cs.limits.requests.Release();
   up_.reset();
   if (replay_.capacity() > kKeptReplayCapacity) std::string().swap(replay_);
@@ -759,7 +748,7 @@ Task<Outcome> DownstreamSession::Overloaded(std::string_view reason) {
 // One try on one endpoint: a connection (pooled or new), the request, the response head. On
 // kHead the head is in res_; on kFailed failure_ says what went wrong.
 Task<DownstreamSession::Attempt> DownstreamSession::TryEndpoint(const Route& route, const Endpoint& ep,
-                                                                 Clock::time_point route_deadline) {
+                                                                 const proxy::RetryState& retry) {
   const Cluster& cluster = *route.cluster;
   ClusterState& cs = *cluster.state;
   auto& cluster_shard = cluster.stats->shards[w_.id()];
@@ -826,13 +815,7 @@ Task<DownstreamSession::Attempt> DownstreamSession::TryEndpoint(const Route& rou
     ep.state->active_requests.fetch_add(1, std::memory_order_relaxed);
     Attempt result = co_await SendRequest(reused);
     if (result == Attempt::kHead) {
-      Clock::duration wait = route.timeout;
-      if (route.retry.per_try_timeout.count() > 0 &&
-          (wait.count() == 0 || route.retry.per_try_timeout < wait))
-        wait = route.retry.per_try_timeout;
-      if (route_deadline != Clock::time_point::max())
-        wait = std::min<Clock::duration>(wait, std::max<Clock::duration>(route_deadline - Clock::now(), std::chrono::milliseconds(1)));
-      SetDeadline(wait);
+      SetDeadline(retry.TryTimeout(Clock::now()));
       result = co_await ReadResponseHead(route, reused);
     }
     ep.state->active_requests.fetch_sub(1, std::memory_order_relaxed);
