@@ -3,7 +3,7 @@
 #include <deque>
 
 #include "controlplane/auth/bearer_token.h"
-#include "controlplane/store/config_store.h"
+#include "controlplane/store/fleet_store.h"
 
 namespace hermes::controlplane {
 
@@ -179,7 +179,7 @@ class DiscoveryServer::Reactor final
   friend class DiscoveryServer;
 };
 
-DiscoveryServer::DiscoveryServer(ConfigStore* store, std::string token, std::string sticky_secret)
+DiscoveryServer::DiscoveryServer(FleetStore* store, std::string token, std::string sticky_secret)
     : store_(store), token_(std::move(token)), sticky_secret_(std::move(sticky_secret)) {
   if (store_) writer_ = std::thread([this] { WriteNodeState(); });
 }

@@ -41,7 +41,7 @@ std::vector<boost::asio::ip::tcp::endpoint> Resolve(const HostPort& hp) {
 
 }  // namespace
 
-HealthMonitor::HealthMonitor(ConfigStore* store, const Clock& clock, PublishHealthFn publish)
+HealthMonitor::HealthMonitor(HealthEventStore* store, const Clock& clock, PublishHealthFn publish)
     : store_(store), clock_(clock), publish_(std::move(publish)) {}
 
 HealthMonitor::~HealthMonitor() { Stop(); }

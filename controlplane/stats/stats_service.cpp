@@ -168,7 +168,7 @@ class StatsService::Reactor final : public grpc::ServerBidiReactor<v1::StatsRepo
   bool finished_ = false;
 };
 
-StatsService::StatsService(StatsAggregator& aggregator, ConfigStore* store, std::string token,
+StatsService::StatsService(StatsAggregator& aggregator, StatsStore* store, std::string token,
                            StoreErrorFn on_store_error)
     : aggregator_(aggregator),
       store_(store),

@@ -16,7 +16,7 @@
 #include <google/protobuf/text_format.h>
 
 #include "controlplane/discovery/discovery_server.h"
-#include "controlplane/store/sqlite_config_store.h"
+#include "controlplane/store/sqlite_stores.h"
 #include "hermes/common/clock.h"
 
 namespace hermes::controlplane {
@@ -38,14 +38,14 @@ class DiscoveryStreamTest : public ::testing::Test {
   void Start(std::string token = "") {
     char pattern[] = "/tmp/hermes-discovery-XXXXXX";
     dir_ = mkdtemp(pattern);
-    auto opened = SqliteConfigStore::Open(dir_ + "/hermes.db", clock_);
+    auto opened = SqliteStores::Open(dir_ + "/hermes.db", clock_);
     ASSERT_TRUE(opened.ok());
     store_ = std::move(opened.value());
     // As hermes-controlplane wires it: the fleet's sticky-session key from the store.
-    auto sticky_secret = store_->FleetStickySecret();
+    auto sticky_secret = store_->fleet.FleetStickySecret();
     ASSERT_TRUE(sticky_secret.ok()) << sticky_secret.error().message;
     fleet_sticky_secret_ = sticky_secret.value();
-    discovery_ = std::make_unique<DiscoveryServer>(store_.get(), token, fleet_sticky_secret_);
+    discovery_ = std::make_unique<DiscoveryServer>(&store_->fleet, token, fleet_sticky_secret_);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(discovery_.get());
@@ -64,7 +64,7 @@ class DiscoveryStreamTest : public ::testing::Test {
 
   // Stores and publishes `config` as the next version.
   int64_t Publish(const v1::Config& config) {
-    auto applied = store_->Apply(config, "test", "");
+    auto applied = store_->versions.Apply(config, "test", "");
     EXPECT_TRUE(applied.ok());
     discovery_->Publish(applied.value().version.id, config);
     return applied.value().version.id;
@@ -114,7 +114,7 @@ class DiscoveryStreamTest : public ::testing::Test {
   SystemClock clock_;
   std::string dir_;
   std::string fleet_sticky_secret_;
-  std::unique_ptr<SqliteConfigStore> store_;
+  std::unique_ptr<SqliteStores> store_;
   std::unique_ptr<DiscoveryServer> discovery_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
@@ -134,7 +134,7 @@ TEST_F(DiscoveryStreamTest, ProxyGetsEveryTypeInOrderAndIsSyncedAfterItsAcks) {
   // ACKs reach the store (written in the background).
   bool recorded = false;
   for (int i = 0; i < 400 && !recorded; ++i) {
-    auto nodes = store_->ListNodes();
+    auto nodes = store_->fleet.ListNodes();
     recorded = nodes.ok() && nodes.value().size() == 1 && nodes.value()[0].types.size() == 4;
     std::this_thread::sleep_for(5ms);
   }
@@ -160,7 +160,7 @@ TEST_F(DiscoveryStreamTest, NackIsRecordedAndTheVersionIsNotSentAgainButTheNextO
   }));
   bool stored = false;
   for (int i = 0; i < 400 && !stored; ++i) {
-    auto nodes = store_->ListNodes();
+    auto nodes = store_->fleet.ListNodes();
     if (nodes.ok() && !nodes.value().empty()) {
       auto it = nodes.value()[0].types.find("endpoints");
       stored = it != nodes.value()[0].types.end() && it->second.last_nack &&
@@ -189,7 +189,7 @@ TEST_F(DiscoveryStreamTest, ListenersCarryTheFleetStickySecretUnlessTheConfigHas
   ASSERT_EQ(listeners.type(), v1::LISTENERS);
   EXPECT_EQ(listeners.resources(0).listeners().sticky_secret(), fleet_sticky_secret_);
   // The stored version is the config as applied: no secret in history, diff or get config.
-  auto current = store_->Current();
+  auto current = store_->versions.Current();
   ASSERT_TRUE(current.ok() && current->has_value());
   EXPECT_EQ((*current)->config.sticky_secret(), "");
 
@@ -285,7 +285,7 @@ void SyncOnce(Stream& s) {
 TEST_F(DiscoveryStreamTest, AMovedProxyGetsTheRolloutsVersionAndReturnsWhenItEnds) {
   Start();
   int64_t v1 = Publish(Config(9001));
-  auto v2_applied = store_->Apply(Config(9002), "test", "");
+  auto v2_applied = store_->versions.Apply(Config(9002), "test", "");
   ASSERT_TRUE(v2_applied.ok());
   const int64_t v2 = v2_applied.value().version.id;
   grpc::ClientContext c1, c2;
@@ -329,7 +329,7 @@ TEST_F(DiscoveryStreamTest, AMovedProxyGetsTheRolloutsVersionAndReturnsWhenItEnd
 TEST_F(DiscoveryStreamTest, AProxyThatConnectsDuringARolloutIsPlacedByItsStepsShare) {
   Start();
   Publish(Config(9001));
-  auto v2_applied = store_->Apply(Config(9002), "test", "");
+  auto v2_applied = store_->versions.Apply(Config(9002), "test", "");
   const int64_t v2 = v2_applied.value().version.id;
   grpc::ClientContext c1;
   auto s1 = Open(c1, "a");
