@@ -179,7 +179,7 @@ int main(int argc, char** argv) {
     std::cerr << "hermes-controlplane: " << sticky_secret.error().message << "\n";
     return 1;
   }
-  controlplane::DiscoveryServer discovery(&stores.fleet, token, sticky_secret.value());
+  controlplane::DiscoveryServer discovery(&stores.fleet, clock, token, sticky_secret.value());
   controlplane::HealthMonitor health(&stores.health, clock, [&](discovery::UnhealthyEndpoints unhealthy) {
     discovery.PublishHealth(std::move(unhealthy));
   });

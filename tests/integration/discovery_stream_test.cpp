@@ -2,10 +2,12 @@
 // (the control plane's) and a raw client stream that plays the proxy, so every protocol rule is
 // checked on the wire: subscription, ordering, ACK, NACK (recorded, never re-sent), stale
 // nonces, backpressure, auth, the fleet's sticky-session key.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -16,6 +18,7 @@
 #include <google/protobuf/text_format.h>
 
 #include "controlplane/discovery/discovery_server.h"
+#include "controlplane/rollout/rollout_engine.h"
 #include "controlplane/store/sqlite_stores.h"
 #include "hermes/common/clock.h"
 
@@ -33,6 +36,21 @@ v1::Config Config(int port) {
   return c;
 }
 
+// The control plane's clock as a test sets it (read from gRPC threads, so atomic). Starts at the
+// real time, so tests that do not set it see the times they always saw.
+class SettableClock final : public Clock {
+ public:
+  std::chrono::system_clock::time_point Now() const override {
+    return std::chrono::system_clock::time_point(std::chrono::system_clock::duration(now_.load()));
+  }
+  void Set(std::chrono::system_clock::time_point t) { now_ = t.time_since_epoch().count(); }
+  void Advance(std::chrono::system_clock::duration by) { now_ += by.count(); }
+
+ private:
+  std::atomic<std::chrono::system_clock::rep> now_{
+      std::chrono::system_clock::now().time_since_epoch().count()};
+};
+
 class DiscoveryStreamTest : public ::testing::Test {
  protected:
   void Start(std::string token = "") {
@@ -45,7 +63,7 @@ class DiscoveryStreamTest : public ::testing::Test {
     auto sticky_secret = store_->fleet.FleetStickySecret();
     ASSERT_TRUE(sticky_secret.ok()) << sticky_secret.error().message;
     fleet_sticky_secret_ = sticky_secret.value();
-    discovery_ = std::make_unique<DiscoveryServer>(&store_->fleet, token, fleet_sticky_secret_);
+    discovery_ = std::make_unique<DiscoveryServer>(&store_->fleet, clock_, token, fleet_sticky_secret_);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(discovery_.get());
@@ -111,7 +129,7 @@ class DiscoveryStreamTest : public ::testing::Test {
     return false;
   }
 
-  SystemClock clock_;
+  SettableClock clock_;
   std::string dir_;
   std::string fleet_sticky_secret_;
   std::unique_ptr<SqliteStores> store_;
@@ -391,6 +409,57 @@ TEST_F(DiscoveryStreamTest, DrainIsSentToTheNodeAndItsReportedProgressShows) {
     return s.drain == StreamStatus::Drain::kDrained && s.active_connections == 0 && s.in_sync;
   }));
   context.TryCancel();
+}
+
+// The stream's times come from the control plane's clock, the one the rollout gate reads: under a
+// clock two years behind the wall, a moved proxy that never ACKs still fails the gate once the
+// interval has passed on that clock (with wall-clock stamps it would look given its target in
+// the gate's future, and never time out).
+TEST_F(DiscoveryStreamTest, AMovedProxyThatNeverAcksFailsTheGateAfterTheIntervalOnTheInjectedClock) {
+  const auto start = std::chrono::sys_days(std::chrono::year(2024) / 5 / 1) + 12h;
+  clock_.Set(start);
+  Start();
+  grpc::ClientContext context;
+  auto stream = Open(context);
+  Publish(Config(9001));
+  for (int i = 0; i < 4; ++i) ReadAck(*stream);
+  ASSERT_TRUE(WaitFor([](const StreamStatus& s) { return s.in_sync; }));
+
+  RolloutEngine engine(
+      store_->versions, store_->rollouts, *discovery_, clock_,
+      [](std::chrono::seconds, const std::set<std::string>&) {
+        return std::make_pair(rollout::Traffic{}, rollout::Traffic{});
+      },
+      nullptr);
+  ASSERT_TRUE(engine.Restore());
+  auto v2 = store_->versions.Apply(Config(9002), "test", "");
+  ASSERT_TRUE(v2.ok());
+  v1::StartRolloutRequest request;
+  request.set_version(static_cast<uint64_t>(v2->version.id));
+  request.add_steps_percent(100);
+  request.set_interval_ms(10000);
+  request.set_auto_promote(true);
+  request.set_author("alice");
+  v1::Rollout started;
+  ASSERT_TRUE(engine.Start(request, &started).ok());
+  // Moved: the stream has the new target (and reads, but never ACKs, what it is sent).
+  ASSERT_TRUE(WaitFor([&](const StreamStatus& s) {
+    return s.config_version == v2->version.id && s.target_since == start;
+  }));
+  for (const StreamStatus& s : discovery_->Proxies()) {
+    EXPECT_EQ(s.connected_since, start);
+  }
+
+  clock_.Advance(9s);
+  engine.Tick();
+  EXPECT_EQ(engine.active().state(), v1::ROLLOUT_RUNNING);
+  clock_.Advance(2s);
+  engine.Tick();
+  v1::Rollout ended;
+  ASSERT_TRUE(engine.Get(started.id(), &ended).ok());
+  EXPECT_EQ(ended.state(), v1::ROLLOUT_ABORTED);
+  EXPECT_THAT(ended.reason(), ::testing::HasSubstr("did not ACK the version within the interval"));
+  engine.Stop();
 }
 
 }  // namespace
