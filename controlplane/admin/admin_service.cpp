@@ -8,6 +8,7 @@
 #include "controlplane/rollout/config_union.h"
 #include "controlplane/store/config_hash.h"
 #include "hermes/common/config.h"
+#include "hermes/common/line_diff.h"
 #include "hermes/common/yaml_writer.h"
 
 namespace hermes::controlplane {
