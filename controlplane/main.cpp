@@ -15,7 +15,7 @@
 #include "controlplane/rollout/rollout_engine.h"
 #include "controlplane/stats/stats_aggregator.h"
 #include "controlplane/stats/stats_service.h"
-#include "controlplane/store/sqlite_config_store.h"
+#include "controlplane/store/sqlite_stores.h"
 #include "controlplane/web/fleet_metrics.h"
 #include "controlplane/web/http_listener.h"
 #include "hermes/common/address.h"
@@ -146,33 +146,33 @@ int main(int argc, char** argv) {
   }
 
   SystemClock clock;
-  auto opened = controlplane::SqliteConfigStore::Open(opts.db, clock);
+  auto opened = controlplane::SqliteStores::Open(opts.db, clock);
   if (!opened) {
     std::cerr << "hermes-controlplane: " << opened.error().message << "\n";
     return 1;
   }
-  auto& store = *opened.value();
+  auto& stores = *opened.value();
 
   // Generated and stored on the first start; the same after restarts. Never logged.
-  auto sticky_secret = store.FleetStickySecret();
+  auto sticky_secret = stores.fleet.FleetStickySecret();
   if (!sticky_secret) {
     std::cerr << "hermes-controlplane: " << sticky_secret.error().message << "\n";
     return 1;
   }
-  controlplane::DiscoveryServer discovery(&store, token, sticky_secret.value());
-  controlplane::HealthMonitor health(&store, clock, [&](discovery::UnhealthyEndpoints unhealthy) {
+  controlplane::DiscoveryServer discovery(&stores.fleet, clock, token, sticky_secret.value());
+  controlplane::HealthMonitor health(&stores.health, clock, [&](discovery::UnhealthyEndpoints unhealthy) {
     discovery.PublishHealth(std::move(unhealthy));
   });
   controlplane::StatsAggregator stats(clock, stats_interval);
-  if (auto loaded = stats.Load(store); !loaded) {
+  if (auto loaded = stats.Load(stores.stats); !loaded) {
     std::cerr << "hermes-controlplane: " << loaded.error().message << "\n";
     return 1;
   }
-  controlplane::StatsService stats_service(stats, &store, token, [](const controlplane::StoreError& error) {
+  controlplane::StatsService stats_service(stats, &stores.stats, token, [](const controlplane::StoreError& error) {
     spdlog::error("stats: cannot store reports: {} (retrying)", error.message);
   });
   controlplane::RolloutEngine rollouts(
-      store, discovery, clock,
+      stores.versions, stores.rollouts, discovery, clock,
       [&](std::chrono::seconds window, const std::set<std::string>& moved) {
         auto [step, rest] = stats.SplitCounts(window, moved);
         return std::make_pair(controlplane::rollout::Traffic{step.requests(), step.errors()},
@@ -184,7 +184,8 @@ int main(int argc, char** argv) {
         stats.SetRouteClusters(running);
       },
       stats_interval);
-  controlplane::AdminService admin(store, discovery, rollouts, token, &health, &stats);
+  controlplane::AdminService admin({stores.versions, stores.fleet, stores.rollouts, stores.health}, discovery,
+                                   rollouts, token, clock.Now(), &health, &stats);
   admin.set_config_limits(config_limits);
   health.Start();  // the recorded verdicts first: an endpoint found down stays out of rotation
   if (auto restored = rollouts.Restore(); !restored) {
@@ -218,7 +219,7 @@ int main(int argc, char** argv) {
     std::cerr << "hermes-controlplane: cannot listen on " << opts.listen << "\n";
     return 1;
   }
-  controlplane::HttpListener web([&] { return controlplane::FleetMetrics(discovery, store, &health, &stats); });
+  controlplane::HttpListener web([&] { return controlplane::FleetMetrics(discovery, stores.versions, &health, &stats); });
   if (opts.http_listen != "off") {
     if (auto started = web.Start(opts.http_listen); !started) {
       std::cerr << "hermes-controlplane: " << started.error() << "\n";

@@ -145,71 +145,11 @@ void WriteMessage(const Message& m, int indent, std::string& out, std::string_vi
   }
 }
 
-std::vector<std::string_view> Lines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    lines.push_back(text.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
-  return lines;
-}
-
 }  // namespace
 
 std::string ToYaml(const Message& message) {
   std::string out;
   WriteMessage(message, 0, out);
-  return out;
-}
-
-std::string LineDiff(std::string_view from, std::string_view to, std::string_view from_name,
-                     std::string_view to_name) {
-  if (from == to) return "";
-  auto a = Lines(from), b = Lines(to);
-  size_t n = a.size(), m = b.size();
-  // Longest common subsequence table; configs are small (hundreds of lines).
-  std::vector<std::vector<uint32_t>> lcs(n + 1, std::vector<uint32_t>(m + 1, 0));
-  for (size_t i = n; i-- > 0;)
-    for (size_t j = m; j-- > 0;)
-      lcs[i][j] = a[i] == b[j] ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
-  struct Line {
-    char op;
-    std::string_view text;
-  };
-  std::vector<Line> edit;
-  size_t i = 0, j = 0;
-  while (i < n || j < m) {
-    if (i < n && j < m && a[i] == b[j]) {
-      edit.push_back({' ', a[i]});
-      ++i;
-      ++j;
-    } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
-      edit.push_back({'-', a[i++]});  // removals before additions, as diff -u prints them
-    } else {
-      edit.push_back({'+', b[j++]});
-    }
-  }
-  constexpr size_t kContext = 3;
-  std::string out = "--- " + std::string(from_name) + "\n+++ " + std::string(to_name) + "\n";
-  std::vector<bool> show(edit.size(), false);
-  for (size_t k = 0; k < edit.size(); ++k) {
-    if (edit[k].op == ' ') continue;
-    size_t lo = k >= kContext ? k - kContext : 0;
-    for (size_t x = lo; x < std::min(edit.size(), k + kContext + 1); ++x) show[x] = true;
-  }
-  bool gap = false;
-  for (size_t k = 0; k < edit.size(); ++k) {
-    if (!show[k]) {
-      gap = true;
-      continue;
-    }
-    if (gap) out += "@@\n";
-    gap = false;
-    out += edit[k].op;
-    out.append(edit[k].text).append("\n");
-  }
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include "controlplane/rollout/config_union.h"
 #include "controlplane/store/config_hash.h"
 #include "hermes/common/config.h"
+#include "hermes/common/line_diff.h"
 #include "hermes/common/yaml_writer.h"
 
 namespace hermes::controlplane {
@@ -58,10 +59,10 @@ grpc::Status ToStatus(const StoreError& error) {
   }
 }
 
-AdminService::AdminService(ConfigStore& store, DiscoveryServer& discovery, RolloutEngine& rollouts,
-                           std::string token, HealthMonitor* health, StatsAggregator* stats,
-                           TimePoint started)
-    : store_(store),
+AdminService::AdminService(Stores stores, DiscoveryServer& discovery, RolloutEngine& rollouts,
+                           std::string token, TimePoint started, HealthMonitor* health,
+                           StatsAggregator* stats)
+    : stores_(stores),
       discovery_(discovery),
       rollouts_(rollouts),
       token_(std::move(token)),
@@ -94,7 +95,7 @@ grpc::Status AdminService::ApplyConfig(grpc::ServerContext* context,
     return grpc::Status::OK;  // refused: nothing stored; the errors are the answer
   }
   std::lock_guard lock(apply_mu_);
-  auto newest = store_.Current();
+  auto newest = stores_.versions.Current();
   if (!newest) return ToStatus(newest.error());
   const uint64_t newest_id = newest.value() ? static_cast<uint64_t>(newest.value()->id) : 0;
   if (request->if_version() != 0 && request->if_version() != newest_id) {
@@ -110,7 +111,7 @@ grpc::Status AdminService::ApplyConfig(grpc::ServerContext* context,
   // The diff is against what the fleet runs.
   std::optional<ConfigVersion> fleet;
   if (int64_t id = rollouts_.fleet_version(); id != 0) {
-    auto got = store_.Get(id);
+    auto got = stores_.versions.Get(id);
     if (!got) return ToStatus(got.error());
     fleet = std::move(got).value();
   }
@@ -128,7 +129,7 @@ grpc::Status AdminService::ApplyConfig(grpc::ServerContext* context,
     return grpc::Status::OK;
   }
   std::string author = request->author().empty() ? "unknown" : request->author();
-  auto applied = store_.Apply(loaded.config, author, request->message());
+  auto applied = stores_.versions.Apply(loaded.config, author, request->message());
   if (!applied) return ToStatus(applied.error());
   const ConfigVersion& version = applied.value().version;
   Fill(version, *response->mutable_version(), false);
@@ -155,11 +156,11 @@ grpc::Status AdminService::GetConfig(grpc::ServerContext* context,
   if (request->version() == 0) {
     int64_t fleet = rollouts_.fleet_version();
     if (fleet == 0) return {grpc::StatusCode::NOT_FOUND, "no config has been applied yet"};
-    auto got = store_.Get(fleet);
+    auto got = stores_.versions.Get(fleet);
     if (!got) return ToStatus(got.error());
     version = got.value();
   } else {
-    auto got = store_.Get(static_cast<VersionId>(request->version()));
+    auto got = stores_.versions.Get(static_cast<VersionId>(request->version()));
     if (!got) return ToStatus(got.error());
     version = got.value();
   }
@@ -175,7 +176,7 @@ grpc::Status AdminService::ListVersions(grpc::ServerContext* context,
   size_t limit = request->limit() == 0 ? 20 : request->limit();
   std::optional<VersionId> before;
   if (request->before_id() > 0) before = static_cast<VersionId>(request->before_id());
-  auto history = store_.History(limit, before);
+  auto history = stores_.versions.History(limit, before);
   if (!history) return ToStatus(history.error());
   for (const auto& v : history.value()) Fill(v, *response->add_versions(), false);
   return grpc::Status::OK;
@@ -185,9 +186,9 @@ grpc::Status AdminService::DiffVersions(grpc::ServerContext* context,
                                         const v1::DiffVersionsRequest* request,
                                         v1::DiffVersionsResponse* response) {
   if (auto s = Authorize(*context); !s.ok()) return s;
-  auto from = store_.Get(static_cast<VersionId>(request->from()));
+  auto from = stores_.versions.Get(static_cast<VersionId>(request->from()));
   if (!from) return ToStatus(from.error());
-  auto to = store_.Get(static_cast<VersionId>(request->to()));
+  auto to = stores_.versions.Get(static_cast<VersionId>(request->to()));
   if (!to) return ToStatus(to.error());
   response->set_diff(config::LineDiff(config::ToYaml(from.value().config), config::ToYaml(to.value().config),
                                       Name(&from.value()), Name(&to.value())));
@@ -202,7 +203,7 @@ grpc::Status AdminService::Rollback(grpc::ServerContext* context, const v1::Roll
   VersionId target = static_cast<VersionId>(request->version());
   if (target == 0) {
     // The version the fleet ran before its current one.
-    auto history = store_.FleetHistory(1000);
+    auto history = stores_.rollouts.FleetHistory(1000);
     if (!history) return ToStatus(history.error());
     const int64_t now = rollouts_.fleet_version();
     for (const FleetChange& change : history.value()) {
@@ -215,7 +216,7 @@ grpc::Status AdminService::Rollback(grpc::ServerContext* context, const v1::Roll
       return {grpc::StatusCode::FAILED_PRECONDITION, "there is no previous version to roll back to"};
   }
   std::string author = request->author().empty() ? "unknown" : request->author();
-  auto rolled = store_.Rollback(target, author);
+  auto rolled = stores_.versions.Rollback(target, author);
   if (!rolled) return ToStatus(rolled.error());
   Fill(rolled.value().version, *response->mutable_version(), false);
   uint64_t aborted = 0;
@@ -275,7 +276,7 @@ void AdminService::FillProxies(v1::ListProxiesResponse& out) const {
     }
   }
   // Proxies known from earlier runs of the control plane that have not reconnected.
-  auto nodes = store_.ListNodes();
+  auto nodes = stores_.fleet.ListNodes();
   if (nodes) {
     for (const NodeStatus& n : nodes.value()) {
       if (!seen.insert(n.node.id).second) continue;
@@ -296,7 +297,7 @@ void AdminService::FillProxies(v1::ListProxiesResponse& out) const {
 grpc::Status AdminService::GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest*,
                                      v1::GetStatusResponse* response) {
   if (auto s = Authorize(*context); !s.ok()) return s;
-  auto current = store_.Current();
+  auto current = stores_.versions.Current();
   if (!current) return ToStatus(current.error());
   response->set_newest_version(current.value() ? static_cast<uint64_t>(current.value()->id) : 0);
   response->set_config_version(static_cast<uint64_t>(rollouts_.fleet_version()));
@@ -380,11 +381,11 @@ grpc::Status AdminService::ListBackends(grpc::ServerContext* context,
   // The clusters proxies run: the fleet's version and, during a rollout, the rollout's.
   const int64_t fleet_id = rollouts_.fleet_version();
   if (fleet_id == 0) return grpc::Status::OK;
-  auto fleet = store_.Get(fleet_id);
+  auto fleet = stores_.versions.Get(fleet_id);
   if (!fleet) return ToStatus(fleet.error());
   std::optional<ConfigVersion> target;
   if (uint64_t id = rollouts_.active().version(); id != 0) {
-    auto got = store_.Get(static_cast<VersionId>(id));
+    auto got = stores_.versions.Get(static_cast<VersionId>(id));
     if (!got) return ToStatus(got.error());
     target = std::move(got).value();
   }
@@ -455,7 +456,7 @@ grpc::Status AdminService::ListHealthEvents(grpc::ServerContext* context,
                                             v1::ListHealthEventsResponse* response) {
   if (auto s = Authorize(*context); !s.ok()) return s;
   size_t limit = request->limit() == 0 ? 50 : std::min<uint32_t>(request->limit(), 10000);
-  auto events = store_.ListHealthEvents(request->cluster(), limit);
+  auto events = stores_.health.ListHealthEvents(request->cluster(), limit);
   if (!events) return ToStatus(events.error());
   for (const HealthEventRecord& e : events.value()) {
     v1::HealthEvent& out = *response->add_events();

@@ -12,7 +12,10 @@
 #include "controlplane/health/health_monitor.h"
 #include "controlplane/rollout/rollout_engine.h"
 #include "controlplane/stats/stats_aggregator.h"
-#include "controlplane/store/config_store.h"
+#include "controlplane/store/fleet_store.h"
+#include "controlplane/store/health_event_store.h"
+#include "controlplane/store/rollout_store.h"
+#include "controlplane/store/version_store.h"
 #include "hermes/common/config.h"
 #include "hermes/v1/admin.grpc.pb.h"
 
@@ -20,12 +23,20 @@ namespace hermes::controlplane {
 
 class AdminService final : public v1::AdminService::Service {
  public:
+  // What the admin API reads and writes; each must outlive the service.
+  struct Stores {
+    VersionStore& versions;      // apply, get, history, diff, rollback
+    FleetStore& fleet;           // proxies known from earlier runs
+    RolloutStore& rollouts;      // the fleet's previous version, for a rollback
+    HealthEventStore& health;    // health transitions
+  };
+
   // `token` non-empty: every call needs "authorization: Bearer <token>".
-  // `health` and `stats` may be null (then backends show no health or traffic).
-  AdminService(ConfigStore& store, DiscoveryServer& discovery, RolloutEngine& rollouts,
-               std::string token,
-               HealthMonitor* health = nullptr, StatsAggregator* stats = nullptr,
-               TimePoint started = std::chrono::system_clock::now());
+  // `health` and `stats` may be null (then backends show no health or traffic). `started`: when
+  // the control plane started (GetStatus), from its clock.
+  AdminService(Stores stores, DiscoveryServer& discovery, RolloutEngine& rollouts,
+               std::string token, TimePoint started, HealthMonitor* health = nullptr,
+               StatsAggregator* stats = nullptr);
 
   // The bounds on an ApplyConfig document (--max-config-bytes); the defaults until set. A
   // document over max_bytes is INVALID_ARGUMENT, before it is parsed.
@@ -76,7 +87,7 @@ class AdminService final : public v1::AdminService::Service {
   grpc::Status Authorize(const grpc::ServerContext& context) const;
   void FillProxies(v1::ListProxiesResponse& response) const;
 
-  ConfigStore& store_;
+  Stores stores_;
   DiscoveryServer& discovery_;
   RolloutEngine& rollouts_;
   std::string token_;

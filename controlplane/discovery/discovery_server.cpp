@@ -3,7 +3,7 @@
 #include <deque>
 
 #include "controlplane/auth/bearer_token.h"
-#include "controlplane/store/config_store.h"
+#include "controlplane/store/fleet_store.h"
 
 namespace hermes::controlplane {
 
@@ -15,7 +15,7 @@ class DiscoveryServer::Reactor final
  public:
   Reactor(DiscoveryServer& server, grpc::CallbackServerContext* context) : server_(server) {
     status_.peer = context->peer();
-    status_.connected_since = status_.last_seen = std::chrono::system_clock::now();
+    status_.connected_since = status_.last_seen = server_.clock_.Now();
     status_.connected = true;
     if (!BearerTokenMatches(*context, server_.token_)) {
       finished_ = true;
@@ -52,7 +52,7 @@ class DiscoveryServer::Reactor final
     std::vector<std::pair<std::string, std::optional<NackRecord>>> to_record;
     {
       std::lock_guard lock(mu_);
-      status_.last_seen = std::chrono::system_clock::now();
+      status_.last_seen = server_.clock_.Now();
       if (request_.has_drain_status()) {
         status_.drain = request_.drain_status().drained() ? StreamStatus::Drain::kDrained
                                                           : StreamStatus::Drain::kDraining;
@@ -102,7 +102,7 @@ class DiscoveryServer::Reactor final
     if (finished_ || !desired || desired == desired_) return;
     desired_ = std::move(desired);
     if (status_.config_version != desired_->config_version)
-      status_.target_since = std::chrono::system_clock::now();
+      status_.target_since = server_.clock_.Now();
     status_.config_version = desired_->config_version;
     status_.in_rollout = in_rollout;
     Enqueue(state_.SetDesired(desired_));
@@ -179,8 +179,9 @@ class DiscoveryServer::Reactor final
   friend class DiscoveryServer;
 };
 
-DiscoveryServer::DiscoveryServer(ConfigStore* store, std::string token, std::string sticky_secret)
-    : store_(store), token_(std::move(token)), sticky_secret_(std::move(sticky_secret)) {
+DiscoveryServer::DiscoveryServer(FleetStore* store, const Clock& clock, std::string token,
+                                 std::string sticky_secret)
+    : store_(store), clock_(clock), token_(std::move(token)), sticky_secret_(std::move(sticky_secret)) {
   if (store_) writer_ = std::thread([this] { WriteNodeState(); });
 }
 

@@ -16,10 +16,11 @@
 #include <string>
 #include <vector>
 
+#include "hermes/common/clock.h"
 #include "hermes/common/resources.h"
 #include "controlplane/discovery/stream_state.h"
 #include "controlplane/discovery/fleet.h"
-#include "controlplane/store/config_store.h"
+#include "controlplane/store/fleet_store.h"
 #include "hermes/v1/discovery.grpc.pb.h"
 
 namespace hermes::controlplane {
@@ -27,11 +28,14 @@ namespace hermes::controlplane {
 
 class DiscoveryServer final : public v1::AggregatedDiscovery::CallbackService, public Fleet {
  public:
-  // `store` (may be null) records nodes, ACKs and NACKs; `token` non-empty: every stream must
+  // `store` (may be null) records nodes, ACKs and NACKs. `clock` stamps every time of a stream's
+  // status (connected, last seen, NACKed, given its target), which the rollout gate compares with
+  // its own clock's; it must outlive the server. `token` non-empty: every stream must
   // carry "authorization: Bearer <token>". `sticky_secret`: the fleet's sticky-session key
-  // (ConfigStore::FleetStickySecret), pushed in every ListenerSet whose config has no
+  // (FleetStore::FleetStickySecret), pushed in every ListenerSet whose config has no
   // sticky_secret of its own ("": none, each proxy then keys its ids with a key of its own).
-  DiscoveryServer(ConfigStore* store, std::string token, std::string sticky_secret = "");
+  DiscoveryServer(FleetStore* store, const Clock& clock, std::string token,
+                  std::string sticky_secret = "");
   ~DiscoveryServer() override;
 
   grpc::ServerBidiReactor<v1::DiscoveryRequest, v1::DiscoveryResponse>* Stream(
@@ -88,7 +92,8 @@ class DiscoveryServer final : public v1::AggregatedDiscovery::CallbackService, p
   // the health verdicts in unhealthy_ (mu_ held).
   std::shared_ptr<const ResourceSet> Build(int64_t version, const v1::Config& config) const;
 
-  ConfigStore* store_;
+  FleetStore* store_;
+  const Clock& clock_;
   std::string token_;
   const std::string sticky_secret_;
   mutable std::mutex mu_;

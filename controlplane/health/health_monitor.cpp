@@ -41,7 +41,7 @@ std::vector<boost::asio::ip::tcp::endpoint> Resolve(const HostPort& hp) {
 
 }  // namespace
 
-HealthMonitor::HealthMonitor(ConfigStore* store, const Clock& clock, PublishHealthFn publish)
+HealthMonitor::HealthMonitor(HealthEventStore* store, const Clock& clock, PublishHealthFn publish)
     : store_(store), clock_(clock), publish_(std::move(publish)) {}
 
 HealthMonitor::~HealthMonitor() { Stop(); }
@@ -129,6 +129,8 @@ std::vector<health::Target> HealthMonitor::BuildTargets(const v1::Config& config
 }
 
 void HealthMonitor::Background() {
+  // steady_clock, not clock_: these are deadlines of a condition-variable wait on real time
+  // (clock_ stamps what is recorded; a test's clock cannot wake the wait).
   auto next_refresh = std::chrono::steady_clock::now() + refresh_;
   std::unique_lock lock(mu_);
   for (;;) {

@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "controlplane/store/config_store.h"
+#include "controlplane/store/health_event_store.h"
 #include "hermes/common/clock.h"
 #include "hermes/common/health_checker.h"
 #include "hermes/common/resources.h"
@@ -41,7 +41,7 @@ class HealthMonitor {
  public:
   // `store` may be null (no history). `publish` runs on the monitor's thread after transitions
   // (coalesced: one call for every transition of one burst).
-  HealthMonitor(ConfigStore* store, const Clock& clock, PublishHealthFn publish);
+  HealthMonitor(HealthEventStore* store, const Clock& clock, PublishHealthFn publish);
   ~HealthMonitor();
   HealthMonitor(const HealthMonitor&) = delete;
   HealthMonitor& operator=(const HealthMonitor&) = delete;
@@ -70,7 +70,7 @@ class HealthMonitor {
   void Background();
   std::vector<health::Target> BuildTargets(const v1::Config& config);
 
-  ConfigStore* store_;
+  HealthEventStore* store_;
   const Clock& clock_;
   PublishHealthFn publish_;
   boost::asio::io_context io_{1};

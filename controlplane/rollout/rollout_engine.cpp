@@ -51,10 +51,11 @@ std::vector<rollout::BasisPoints> StepsOf(const v1::Rollout& r) {
 
 }  // namespace
 
-RolloutEngine::RolloutEngine(ConfigStore& store, Fleet& fleet, const Clock& clock,
+RolloutEngine::RolloutEngine(const VersionStore& versions, RolloutStore& rollout_store, Fleet& fleet, const Clock& clock,
                              TrafficFn traffic, ConfigsFn configs,
                              std::chrono::milliseconds min_interval)
-    : store_(store),
+    : versions_(versions),
+      rollout_store_(rollout_store),
       fleet_(fleet),
       clock_(clock),
       traffic_(std::move(traffic)),
@@ -69,22 +70,22 @@ bool RolloutEngine::ActiveLocked() const { return Active(rollout_); }
 
 Result<void> RolloutEngine::Restore() {
   std::lock_guard lock(mu_);
-  auto history = store_.FleetHistory(1);
+  auto history = rollout_store_.FleetHistory(1);
   if (!history) return history.error();
   if (!history.value().empty()) {
-    auto v = store_.Get(history.value().front().version);
+    auto v = versions_.Get(history.value().front().version);
     if (!v) return v.error();
     fleet_version_ = std::move(v).value();
   } else {
-    auto newest = store_.Current();
+    auto newest = versions_.Current();
     if (!newest) return newest.error();
     if (newest.value()) {
       fleet_version_ = *newest.value();
-      if (auto set = store_.SetFleetVersion(fleet_version_->id, "newest version at start"); !set)
+      if (auto set = rollout_store_.SetFleetVersion(fleet_version_->id, "newest version at start"); !set)
         return set.error();
     }
   }
-  auto rollouts = store_.ListRollouts(1);
+  auto rollouts = rollout_store_.ListRollouts(1);
   if (!rollouts) return rollouts.error();
   if (!rollouts.value().empty() && rollouts.value().front().active) {
     v1::Rollout r;
@@ -93,7 +94,7 @@ Result<void> RolloutEngine::Restore() {
                         "rollout " + std::to_string(rollouts.value().front().id) +
                             ": the stored state does not parse"};
     }
-    auto target = store_.Get(static_cast<VersionId>(r.version()));
+    auto target = versions_.Get(static_cast<VersionId>(r.version()));
     if (!target) return target.error();
     target_ = std::move(target).value();
     steps_ = StepsOf(r);
@@ -161,7 +162,7 @@ grpc::Status RolloutEngine::CommitLocked(v1::Rollout next, const ConfigVersion* 
   record.rollout = next.SerializeAsString();
   std::optional<FleetChange> change;
   if (fleet) change = FleetChange{fleet->id, fleet_reason, {}};
-  if (auto saved = store_.SaveRollout(record, change ? &*change : nullptr); !saved)
+  if (auto saved = rollout_store_.SaveRollout(record, change ? &*change : nullptr); !saved)
     return {grpc::StatusCode::INTERNAL, saved.error().message};
   rollout_ = std::move(next);
   if (fleet) fleet_version_ = *fleet;
@@ -242,7 +243,7 @@ grpc::Status RolloutEngine::Deploy(const ConfigVersion& version, bool force,
     if (grpc::Status s = CommitLocked(std::move(next), &version, reason); !s.ok()) return s;
   } else if (fleet_version_ && fleet_version_->id == version.id) {
     return grpc::Status::OK;
-  } else if (auto set = store_.SetFleetVersion(version.id, reason); !set) {
+  } else if (auto set = rollout_store_.SetFleetVersion(version.id, reason); !set) {
     return {grpc::StatusCode::INTERNAL, set.error().message};
   } else {
     fleet_version_ = version;
@@ -264,7 +265,7 @@ grpc::Status RolloutEngine::Start(const v1::StartRolloutRequest& request, v1::Ro
             "the fleet runs no version yet: apply one first (hermesctl apply -f FILE)"};
   }
   if (request.version() == 0) return {grpc::StatusCode::INVALID_ARGUMENT, "version: required"};
-  auto target = store_.Get(static_cast<VersionId>(request.version()));
+  auto target = versions_.Get(static_cast<VersionId>(request.version()));
   if (!target) {
     if (target.error().kind == StoreErrorKind::kNotFound)
       return {grpc::StatusCode::NOT_FOUND, "no version " + std::to_string(request.version())};
@@ -296,7 +297,7 @@ grpc::Status RolloutEngine::Start(const v1::StartRolloutRequest& request, v1::Ro
   for (const auto& [key, value] : request.selector()) {
     if (key.empty()) return {grpc::StatusCode::INVALID_ARGUMENT, "selector: a key is empty"};
   }
-  auto last = store_.ListRollouts(1);
+  auto last = rollout_store_.ListRollouts(1);
   if (!last) return {grpc::StatusCode::INTERNAL, last.error().message};
   int64_t id = last.value().empty() ? 1 : last.value().front().id + 1;
 
@@ -456,7 +457,7 @@ grpc::Status RolloutEngine::Get(uint64_t id, v1::Rollout* out) const {
     FillProxiesLocked(*out);
     return grpc::Status::OK;
   }
-  auto all = store_.ListRollouts(id == 0 ? 1 : SIZE_MAX);
+  auto all = rollout_store_.ListRollouts(id == 0 ? 1 : SIZE_MAX);
   if (!all) return {grpc::StatusCode::INTERNAL, all.error().message};
   for (const RolloutRecord& record : all.value()) {
     if (id != 0 && static_cast<uint64_t>(record.id) != id) continue;
@@ -470,7 +471,7 @@ grpc::Status RolloutEngine::Get(uint64_t id, v1::Rollout* out) const {
 
 grpc::Status RolloutEngine::List(std::size_t limit, std::vector<v1::Rollout>* out) const {
   std::lock_guard lock(mu_);
-  auto all = store_.ListRollouts(limit);
+  auto all = rollout_store_.ListRollouts(limit);
   if (!all) return {grpc::StatusCode::INTERNAL, all.error().message};
   for (const RolloutRecord& record : all.value()) {
     v1::Rollout r;

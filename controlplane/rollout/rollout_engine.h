@@ -21,7 +21,8 @@
 
 #include "controlplane/discovery/fleet.h"
 #include "controlplane/rollout/rollout_plan.h"
-#include "controlplane/store/config_store.h"
+#include "controlplane/store/rollout_store.h"
+#include "controlplane/store/version_store.h"
 #include "hermes/common/clock.h"
 #include "hermes/v1/admin.pb.h"
 
@@ -42,7 +43,7 @@ class RolloutEngine {
 
   // `min_interval`: the proxies' stats interval; a step shorter than it would be judged on no
   // stats, so StartRollout refuses it.
-  RolloutEngine(ConfigStore& store, Fleet& fleet, const Clock& clock, TrafficFn traffic,
+  RolloutEngine(const VersionStore& versions, RolloutStore& rollout_store, Fleet& fleet, const Clock& clock, TrafficFn traffic,
                 ConfigsFn configs, std::chrono::milliseconds min_interval = std::chrono::seconds(1));
   ~RolloutEngine();
 
@@ -104,7 +105,8 @@ class RolloutEngine {
   void FillProxiesLocked(v1::Rollout& out) const;
   int64_t NowMs() const;
 
-  ConfigStore& store_;
+  const VersionStore& versions_;
+  RolloutStore& rollout_store_;
   Fleet& fleet_;
   const Clock& clock_;
   TrafficFn traffic_;

@@ -783,7 +783,7 @@ void StatsAggregator::Compact() {
 
 // ---- Loading ----
 
-Result<void> StatsAggregator::Load(const ConfigStore& store) {
+Result<void> StatsAggregator::Load(const StatsStore& store) {
   auto stored = store.LoadStats();
   if (!stored.ok()) return stored.error();
   std::map<std::string, Node, std::less<>> nodes;

@@ -18,7 +18,7 @@
 
 #include "controlplane/stats/time_series.h"
 #include "controlplane/stats/traffic_counters.h"
-#include "controlplane/store/config_store.h"
+#include "controlplane/store/stats_store.h"
 #include "hermes/common/clock.h"
 #include "hermes/v1/admin.pb.h"
 #include "hermes/v1/stats.pb.h"
@@ -59,7 +59,7 @@ class StatsAggregator {
   // Before the first Ingest: the runs a previous process stored, so totals go on and the next
   // report of a continuing run counts exactly what is new. All or nothing: on an error (a stored
   // report that does not parse) nothing is loaded.
-  Result<void> Load(const ConfigStore& store);
+  Result<void> Load(const StatsStore& store);
 
   // A report from `node_id`'s stats stream. true: counted. false: ignored, because its sequence is
   // not above the one counted for its run (a repeat) or the one its run was folded at (a late

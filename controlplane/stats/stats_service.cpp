@@ -168,7 +168,7 @@ class StatsService::Reactor final : public grpc::ServerBidiReactor<v1::StatsRepo
   bool finished_ = false;
 };
 
-StatsService::StatsService(StatsAggregator& aggregator, ConfigStore* store, std::string token,
+StatsService::StatsService(StatsAggregator& aggregator, StatsStore* store, std::string token,
                            StoreErrorFn on_store_error)
     : aggregator_(aggregator),
       store_(store),
@@ -240,6 +240,8 @@ void StatsService::Acknowledge(const std::vector<StatsAggregator::DurableRun>& d
 // acknowledges it; folds finished runs and drops old buckets once per report interval.
 void StatsService::Write() {
   const auto compact_every = std::max<std::chrono::milliseconds>(aggregator_.report_interval(), 1s);
+  // steady_clock: the deadline of a condition-variable wait on real time. The aggregator's
+  // buckets and what Compact drops follow the injected clock.
   auto next_compact = std::chrono::steady_clock::now();
   for (;;) {
     bool stopping = false;

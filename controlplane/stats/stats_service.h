@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "controlplane/stats/stats_aggregator.h"
-#include "controlplane/store/config_store.h"
+#include "controlplane/store/stats_store.h"
 #include "hermes/v1/stats.grpc.pb.h"
 
 namespace hermes::controlplane {
@@ -31,7 +31,7 @@ class StatsService final : public v1::StatsService::CallbackService {
   // is acknowledged once counted. `token` non-empty: every stream must carry
   // "authorization: Bearer <token>". `on_store_error` (may be empty) hears of every failed write,
   // from the writer thread; the write is retried a second later.
-  StatsService(StatsAggregator& aggregator, ConfigStore* store, std::string token,
+  StatsService(StatsAggregator& aggregator, StatsStore* store, std::string token,
                StoreErrorFn on_store_error = {});
   // Writes what is not yet stored, then stops the writer. Shut the gRPC server down first.
   ~StatsService() override;
@@ -57,7 +57,7 @@ class StatsService final : public v1::StatsService::CallbackService {
   void Acknowledge(const std::vector<StatsAggregator::DurableRun>& durable);
 
   StatsAggregator& aggregator_;
-  ConfigStore* const store_;
+  StatsStore* const store_;
   const std::string token_;
   const StoreErrorFn on_store_error_;
 

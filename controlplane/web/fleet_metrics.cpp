@@ -7,7 +7,7 @@
 
 namespace hermes::controlplane {
 
-std::string FleetMetrics(const DiscoveryServer& discovery, const ConfigStore& store,
+std::string FleetMetrics(const DiscoveryServer& discovery, const VersionStore& versions,
                          const HealthMonitor* health, const StatsAggregator* stats) {
   PrometheusWriter w;
   int64_t connected = 0, in_sync = 0, nacked = 0;
@@ -23,7 +23,7 @@ std::string FleetMetrics(const DiscoveryServer& discovery, const ConfigStore& st
   w.Sample("hermes_controlplane_proxies_synced", {}, in_sync);
   w.Family("hermes_controlplane_proxies_nacked", "gauge", "Connected proxies that refused the config they were sent.");
   w.Sample("hermes_controlplane_proxies_nacked", {}, nacked);
-  auto current = store.Current();
+  auto current = versions.Current();
   int64_t newest = current && current.value() ? current.value()->id : 0;
   w.Family("hermes_controlplane_config_version", "gauge", "The newest stored config version (0: none).");
   w.Sample("hermes_controlplane_config_version", {}, newest);

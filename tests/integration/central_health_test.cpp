@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "controlplane/health/health_monitor.h"
-#include "controlplane/store/sqlite_config_store.h"
+#include "controlplane/store/sqlite_stores.h"
 #include "tests/integration/proxy_harness.h"
 #include "tests/support/test_upstream.h"
 #include "tests/unit/controlplane/store_fixture.h"
@@ -60,7 +60,7 @@ class Published {
 TEST(CentralHealthTest, TransitionsArePublishedRecordedAndRememberedAcrossARestart) {
   controlplane::TempDir dir;
   SystemClock clock;
-  auto opened = controlplane::SqliteConfigStore::Open((dir.path() / "hermes.db").string(), clock);
+  auto opened = controlplane::SqliteStores::Open((dir.path() / "hermes.db").string(), clock);
   ASSERT_TRUE(opened) << opened.error().message;
   auto& store = *opened.value();
 
@@ -70,7 +70,7 @@ TEST(CentralHealthTest, TransitionsArePublishedRecordedAndRememberedAcrossAResta
   v1::Config config = CheckedConfig({a_port, b.port()});
   {
     Published published;
-    HealthMonitor monitor(&store, clock, [&](discovery::UnhealthyEndpoints u) { published.Set(std::move(u)); });
+    HealthMonitor monitor(&store.health, clock, [&](discovery::UnhealthyEndpoints u) { published.Set(std::move(u)); });
     monitor.Start();
     monitor.SetConfig(config);
     ASSERT_TRUE(published.WaitFor({}));
@@ -85,7 +85,7 @@ TEST(CentralHealthTest, TransitionsArePublishedRecordedAndRememberedAcrossAResta
     EXPECT_TRUE(view.at({"unchecked", "127.0.0.1:1"}).healthy) << "never probed";
     monitor.Stop();
   }
-  auto events = store.ListHealthEvents("up", 10);
+  auto events = store.health.ListHealthEvents("up", 10);
   ASSERT_TRUE(events) << events.error().message;
   ASSERT_EQ(events.value().size(), 1u);
   EXPECT_EQ(events.value()[0].address, Address(a_port));
@@ -94,7 +94,7 @@ TEST(CentralHealthTest, TransitionsArePublishedRecordedAndRememberedAcrossAResta
 
   // A new control plane on the same store keeps the endpoint out before any probe has run...
   Published published;
-  HealthMonitor monitor(&store, clock, [&](discovery::UnhealthyEndpoints u) { published.Set(std::move(u)); });
+  HealthMonitor monitor(&store.health, clock, [&](discovery::UnhealthyEndpoints u) { published.Set(std::move(u)); });
   monitor.Start();
   monitor.SetConfig(config);
   EXPECT_EQ(monitor.Unhealthy(), (discovery::UnhealthyEndpoints{{"up", {Address(a_port)}}}));
@@ -103,7 +103,7 @@ TEST(CentralHealthTest, TransitionsArePublishedRecordedAndRememberedAcrossAResta
   revived_options.port = a_port;
   test::TestUpstream revived(revived_options);
   ASSERT_TRUE(published.WaitFor({}));
-  events = store.ListHealthEvents("", 10);
+  events = store.health.ListHealthEvents("", 10);
   ASSERT_TRUE(events);
   ASSERT_EQ(events.value().size(), 2u);
   EXPECT_TRUE(events.value()[0].healthy) << "newest first";

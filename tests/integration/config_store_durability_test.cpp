@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "controlplane/store/config_hash.h"
-#include "controlplane/store/sqlite_config_store.h"
+#include "controlplane/store/sqlite_stores.h"
 #include "hermes/common/clock.h"
 
 namespace hermes::controlplane {
@@ -71,10 +71,10 @@ class TempDir {
 [[noreturn]] void ApplyUntilKilled(const std::filesystem::path& path, std::int64_t first_index,
                                    int out) {
   SystemClock clock;
-  auto store = SqliteConfigStore::Open(path, clock);
+  auto store = SqliteStores::Open(path, clock);
   if (!store.ok()) _exit(2);
   for (std::int64_t index = first_index; index < first_index + kAppliesPerChild; ++index) {
-    auto outcome = (*store)->Apply(ConfigFor(index), "durability-test", "apply");
+    auto outcome = (*store)->versions.Apply(ConfigFor(index), "durability-test", "apply");
     if (!outcome.ok() || !outcome->created) _exit(3);
     const Acknowledged ack{outcome->version.id, index};
     if (write(out, &ack, sizeof ack) != static_cast<ssize_t>(sizeof ack)) _exit(4);
@@ -129,10 +129,10 @@ TEST(ConfigStoreDurabilityTest, EveryAcknowledgedApplySurvivesKill9RightAfterIt)
         << "child exited with status " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 
     SystemClock clock;
-    auto store = SqliteConfigStore::Open(path, clock);
+    auto store = SqliteStores::Open(path, clock);
     ASSERT_TRUE(store.ok()) << store.error().message;
     for (const Acknowledged& a : acknowledged) {
-      auto version = (*store)->Get(a.version);
+      auto version = (*store)->versions.Get(a.version);
       ASSERT_TRUE(version.ok()) << "acknowledged v" << a.version << ": " << version.error().message;
       const v1::Config expected = ConfigFor(a.config_index);
       EXPECT_EQ(version->hash, Sha256Hex(SerializeDeterministic(expected)));
@@ -140,7 +140,7 @@ TEST(ConfigStoreDurabilityTest, EveryAcknowledgedApplySurvivesKill9RightAfterIt)
           << "v" << a.version << " does not hold config " << a.config_index;
     }
     // Versions stay a chain: an Apply cut short by the kill left nothing half-written.
-    auto history = (*store)->History(100'000, std::nullopt);
+    auto history = (*store)->versions.History(100'000, std::nullopt);
     ASSERT_TRUE(history.ok()) << history.error().message;
     ASSERT_FALSE(history->empty());
     EXPECT_GE(history->front().id, acknowledged.back().version);

@@ -2,10 +2,12 @@
 // (the control plane's) and a raw client stream that plays the proxy, so every protocol rule is
 // checked on the wire: subscription, ordering, ACK, NACK (recorded, never re-sent), stale
 // nonces, backpressure, auth, the fleet's sticky-session key.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -16,7 +18,8 @@
 #include <google/protobuf/text_format.h>
 
 #include "controlplane/discovery/discovery_server.h"
-#include "controlplane/store/sqlite_config_store.h"
+#include "controlplane/rollout/rollout_engine.h"
+#include "controlplane/store/sqlite_stores.h"
 #include "hermes/common/clock.h"
 
 namespace hermes::controlplane {
@@ -33,19 +36,34 @@ v1::Config Config(int port) {
   return c;
 }
 
+// The control plane's clock as a test sets it (read from gRPC threads, so atomic). Starts at the
+// real time, so tests that do not set it see the times they always saw.
+class SettableClock final : public Clock {
+ public:
+  std::chrono::system_clock::time_point Now() const override {
+    return std::chrono::system_clock::time_point(std::chrono::system_clock::duration(now_.load()));
+  }
+  void Set(std::chrono::system_clock::time_point t) { now_ = t.time_since_epoch().count(); }
+  void Advance(std::chrono::system_clock::duration by) { now_ += by.count(); }
+
+ private:
+  std::atomic<std::chrono::system_clock::rep> now_{
+      std::chrono::system_clock::now().time_since_epoch().count()};
+};
+
 class DiscoveryStreamTest : public ::testing::Test {
  protected:
   void Start(std::string token = "") {
     char pattern[] = "/tmp/hermes-discovery-XXXXXX";
     dir_ = mkdtemp(pattern);
-    auto opened = SqliteConfigStore::Open(dir_ + "/hermes.db", clock_);
+    auto opened = SqliteStores::Open(dir_ + "/hermes.db", clock_);
     ASSERT_TRUE(opened.ok());
     store_ = std::move(opened.value());
     // As hermes-controlplane wires it: the fleet's sticky-session key from the store.
-    auto sticky_secret = store_->FleetStickySecret();
+    auto sticky_secret = store_->fleet.FleetStickySecret();
     ASSERT_TRUE(sticky_secret.ok()) << sticky_secret.error().message;
     fleet_sticky_secret_ = sticky_secret.value();
-    discovery_ = std::make_unique<DiscoveryServer>(store_.get(), token, fleet_sticky_secret_);
+    discovery_ = std::make_unique<DiscoveryServer>(&store_->fleet, clock_, token, fleet_sticky_secret_);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(discovery_.get());
@@ -64,7 +82,7 @@ class DiscoveryStreamTest : public ::testing::Test {
 
   // Stores and publishes `config` as the next version.
   int64_t Publish(const v1::Config& config) {
-    auto applied = store_->Apply(config, "test", "");
+    auto applied = store_->versions.Apply(config, "test", "");
     EXPECT_TRUE(applied.ok());
     discovery_->Publish(applied.value().version.id, config);
     return applied.value().version.id;
@@ -111,10 +129,10 @@ class DiscoveryStreamTest : public ::testing::Test {
     return false;
   }
 
-  SystemClock clock_;
+  SettableClock clock_;
   std::string dir_;
   std::string fleet_sticky_secret_;
-  std::unique_ptr<SqliteConfigStore> store_;
+  std::unique_ptr<SqliteStores> store_;
   std::unique_ptr<DiscoveryServer> discovery_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
@@ -134,7 +152,7 @@ TEST_F(DiscoveryStreamTest, ProxyGetsEveryTypeInOrderAndIsSyncedAfterItsAcks) {
   // ACKs reach the store (written in the background).
   bool recorded = false;
   for (int i = 0; i < 400 && !recorded; ++i) {
-    auto nodes = store_->ListNodes();
+    auto nodes = store_->fleet.ListNodes();
     recorded = nodes.ok() && nodes.value().size() == 1 && nodes.value()[0].types.size() == 4;
     std::this_thread::sleep_for(5ms);
   }
@@ -160,7 +178,7 @@ TEST_F(DiscoveryStreamTest, NackIsRecordedAndTheVersionIsNotSentAgainButTheNextO
   }));
   bool stored = false;
   for (int i = 0; i < 400 && !stored; ++i) {
-    auto nodes = store_->ListNodes();
+    auto nodes = store_->fleet.ListNodes();
     if (nodes.ok() && !nodes.value().empty()) {
       auto it = nodes.value()[0].types.find("endpoints");
       stored = it != nodes.value()[0].types.end() && it->second.last_nack &&
@@ -189,7 +207,7 @@ TEST_F(DiscoveryStreamTest, ListenersCarryTheFleetStickySecretUnlessTheConfigHas
   ASSERT_EQ(listeners.type(), v1::LISTENERS);
   EXPECT_EQ(listeners.resources(0).listeners().sticky_secret(), fleet_sticky_secret_);
   // The stored version is the config as applied: no secret in history, diff or get config.
-  auto current = store_->Current();
+  auto current = store_->versions.Current();
   ASSERT_TRUE(current.ok() && current->has_value());
   EXPECT_EQ((*current)->config.sticky_secret(), "");
 
@@ -285,7 +303,7 @@ void SyncOnce(Stream& s) {
 TEST_F(DiscoveryStreamTest, AMovedProxyGetsTheRolloutsVersionAndReturnsWhenItEnds) {
   Start();
   int64_t v1 = Publish(Config(9001));
-  auto v2_applied = store_->Apply(Config(9002), "test", "");
+  auto v2_applied = store_->versions.Apply(Config(9002), "test", "");
   ASSERT_TRUE(v2_applied.ok());
   const int64_t v2 = v2_applied.value().version.id;
   grpc::ClientContext c1, c2;
@@ -329,7 +347,7 @@ TEST_F(DiscoveryStreamTest, AMovedProxyGetsTheRolloutsVersionAndReturnsWhenItEnd
 TEST_F(DiscoveryStreamTest, AProxyThatConnectsDuringARolloutIsPlacedByItsStepsShare) {
   Start();
   Publish(Config(9001));
-  auto v2_applied = store_->Apply(Config(9002), "test", "");
+  auto v2_applied = store_->versions.Apply(Config(9002), "test", "");
   const int64_t v2 = v2_applied.value().version.id;
   grpc::ClientContext c1;
   auto s1 = Open(c1, "a");
@@ -391,6 +409,57 @@ TEST_F(DiscoveryStreamTest, DrainIsSentToTheNodeAndItsReportedProgressShows) {
     return s.drain == StreamStatus::Drain::kDrained && s.active_connections == 0 && s.in_sync;
   }));
   context.TryCancel();
+}
+
+// The stream's times come from the control plane's clock, the one the rollout gate reads: under a
+// clock two years behind the wall, a moved proxy that never ACKs still fails the gate once the
+// interval has passed on that clock (with wall-clock stamps it would look given its target in
+// the gate's future, and never time out).
+TEST_F(DiscoveryStreamTest, AMovedProxyThatNeverAcksFailsTheGateAfterTheIntervalOnTheInjectedClock) {
+  const auto start = std::chrono::sys_days(std::chrono::year(2024) / 5 / 1) + 12h;
+  clock_.Set(start);
+  Start();
+  grpc::ClientContext context;
+  auto stream = Open(context);
+  Publish(Config(9001));
+  for (int i = 0; i < 4; ++i) ReadAck(*stream);
+  ASSERT_TRUE(WaitFor([](const StreamStatus& s) { return s.in_sync; }));
+
+  RolloutEngine engine(
+      store_->versions, store_->rollouts, *discovery_, clock_,
+      [](std::chrono::seconds, const std::set<std::string>&) {
+        return std::make_pair(rollout::Traffic{}, rollout::Traffic{});
+      },
+      nullptr);
+  ASSERT_TRUE(engine.Restore());
+  auto v2 = store_->versions.Apply(Config(9002), "test", "");
+  ASSERT_TRUE(v2.ok());
+  v1::StartRolloutRequest request;
+  request.set_version(static_cast<uint64_t>(v2->version.id));
+  request.add_steps_percent(100);
+  request.set_interval_ms(10000);
+  request.set_auto_promote(true);
+  request.set_author("alice");
+  v1::Rollout started;
+  ASSERT_TRUE(engine.Start(request, &started).ok());
+  // Moved: the stream has the new target (and reads, but never ACKs, what it is sent).
+  ASSERT_TRUE(WaitFor([&](const StreamStatus& s) {
+    return s.config_version == v2->version.id && s.target_since == start;
+  }));
+  for (const StreamStatus& s : discovery_->Proxies()) {
+    EXPECT_EQ(s.connected_since, start);
+  }
+
+  clock_.Advance(9s);
+  engine.Tick();
+  EXPECT_EQ(engine.active().state(), v1::ROLLOUT_RUNNING);
+  clock_.Advance(2s);
+  engine.Tick();
+  v1::Rollout ended;
+  ASSERT_TRUE(engine.Get(started.id(), &ended).ok());
+  EXPECT_EQ(ended.state(), v1::ROLLOUT_ABORTED);
+  EXPECT_THAT(ended.reason(), ::testing::HasSubstr("did not ACK the version within the interval"));
+  engine.Stop();
 }
 
 }  // namespace

@@ -119,7 +119,7 @@ class ProxyDrainTest : public ::testing::Test {
   }
 
   void StartControlPlane(int port) {
-    discovery_ = std::make_unique<controlplane::DiscoveryServer>(nullptr, "");
+    discovery_ = std::make_unique<controlplane::DiscoveryServer>(nullptr, wall_clock_, "");
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials(),
                              &grpc_port_);
@@ -156,6 +156,7 @@ class ProxyDrainTest : public ::testing::Test {
 
   test::TestUpstream upstream_;
   std::string cache_dir_;
+  SystemClock wall_clock_;
   std::unique_ptr<controlplane::DiscoveryServer> discovery_;
   std::unique_ptr<grpc::Server> grpc_;
   int grpc_port_ = 0;

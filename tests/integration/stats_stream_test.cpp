@@ -17,7 +17,7 @@
 
 #include "controlplane/stats/stats_aggregator.h"
 #include "controlplane/stats/stats_service.h"
-#include "controlplane/store/sqlite_config_store.h"
+#include "controlplane/store/sqlite_stores.h"
 #include "hermes/common/clock.h"
 
 namespace hermes::controlplane {
@@ -79,14 +79,14 @@ class StatsStreamTest : public ::testing::Test {
   // A control plane: the store, the aggregator loaded from it, the service, a gRPC server.
   void Start(std::string token = "",
              std::chrono::seconds run_retention = StatsAggregator::kDefaultRunRetention) {
-    auto opened = SqliteConfigStore::Open(db(), clock_);
+    auto opened = SqliteStores::Open(db(), clock_);
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     store_ = std::move(opened).value();
     stats_ =
         std::make_unique<StatsAggregator>(clock_, kInterval, std::chrono::hours(1), run_retention);
-    auto loaded = stats_->Load(*store_);
+    auto loaded = stats_->Load(store_->stats);
     ASSERT_TRUE(loaded.ok()) << loaded.error().message;
-    service_ = std::make_unique<StatsService>(*stats_, store_.get(), std::move(token));
+    service_ = std::make_unique<StatsService>(*stats_, &store_->stats, std::move(token));
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -147,7 +147,7 @@ class StatsStreamTest : public ::testing::Test {
 
   SystemClock clock_;
   std::string dir_;
-  std::unique_ptr<SqliteConfigStore> store_;
+  std::unique_ptr<SqliteStores> store_;
   std::unique_ptr<StatsAggregator> stats_;
   std::unique_ptr<StatsService> service_;
   std::unique_ptr<grpc::Server> server_;
@@ -179,9 +179,9 @@ TEST_F(StatsStreamTest, AReportIsCountedAtOnceButAckedOnlyOnceItIsDurable) {
   EXPECT_EQ(ack.sequence(), 1u);
   EXPECT_EQ(ack.report_interval_ms(), 1000u);
   // What the ack promises: the file holds the report.
-  auto other = SqliteConfigStore::Open(db(), clock_);
+  auto other = SqliteStores::Open(db(), clock_);
   ASSERT_TRUE(other.ok()) << other.error().message;
-  auto stored = (*other)->LoadStats();
+  auto stored = (*other)->stats.LoadStats();
   ASSERT_TRUE(stored.ok()) << stored.error().message;
   ASSERT_EQ(stored->runs.size(), 1u);
   EXPECT_EQ(stored->runs[0].node_id, "p1");

@@ -1,4 +1,4 @@
-// ToYaml and LineDiff: what the control plane shows of stored configs.
+// ToYaml: what the control plane shows of stored configs.
 #include <gtest/gtest.h>
 
 #include <google/protobuf/util/message_differencer.h>
@@ -40,13 +40,6 @@ TEST(YamlWriterTest, NumbersAreWrittenInTheirShortestExactForm) {
   gate.set_error_rate(1.2345679);
   EXPECT_NE(ToYaml(gate), yaml) << "configs that differ in a number must render differently";
 }
-
-TEST(YamlWriterTest, DiffShowsChangedLinesWithContext) {
-  std::string diff = LineDiff("a\nb\nc\nd\n", "a\nb\nC\nd\n", "v1", "v2");
-  EXPECT_EQ(diff, "--- v1\n+++ v2\n a\n b\n-c\n+C\n d\n");
-}
-
-TEST(YamlWriterTest, EqualTextsHaveNoDiff) { EXPECT_EQ(LineDiff("x\n", "x\n", "a", "b"), ""); }
 
 }  // namespace
 }  // namespace hermes::config

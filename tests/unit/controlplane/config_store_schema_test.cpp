@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "controlplane/store/schema.h"
-#include "controlplane/store/sqlite_config_store.h"
+#include "controlplane/store/sqlite_stores.h"
 #include "store_fixture.h"
 
 namespace hermes::controlplane {
@@ -53,8 +53,8 @@ class RawDatabase {
 
 class ConfigStoreSchemaTest : public ::testing::Test {
  protected:
-  Result<std::unique_ptr<SqliteConfigStore>> Open() {
-    return SqliteConfigStore::Open(path_, clock_);
+  Result<std::unique_ptr<SqliteStores>> Open() {
+    return SqliteStores::Open(path_, clock_);
   }
 
   // Opens the store, applies one config per name, and closes it again.
@@ -62,7 +62,7 @@ class ConfigStoreSchemaTest : public ::testing::Test {
     auto store = Open();
     ASSERT_TRUE(store.ok()) << store.error().message;
     for (const char* name : names) {
-      ASSERT_TRUE((*store)->Apply(SampleConfig(name), "alice", name).ok());
+      ASSERT_TRUE((*store)->versions.Apply(SampleConfig(name), "alice", name).ok());
     }
   }
 
@@ -94,7 +94,7 @@ TEST_F(ConfigStoreSchemaTest, ReopeningLeavesTheSchemaAndDataAsTheyWere) {
 
   auto store = Open();
   ASSERT_TRUE(store.ok()) << store.error().message;
-  auto current = (*store)->Current();
+  auto current = (*store)->versions.Current();
   ASSERT_TRUE(current.ok()) << current.error().message;
   ASSERT_TRUE(current->has_value());
   EXPECT_EQ((*current)->id, 2);
@@ -118,8 +118,8 @@ TEST_F(ConfigStoreSchemaTest, OpenRunsTheMigrationsAVersion1FileLacks) {
   }
   auto store = Open();
   ASSERT_TRUE(store.ok()) << store.error().message;
-  EXPECT_TRUE((*store)->UpsertNode({.id = "proxy-1"}).ok());
-  EXPECT_TRUE((*store)->Get(1).ok());
+  EXPECT_TRUE((*store)->fleet.UpsertNode({.id = "proxy-1"}).ok());
+  EXPECT_TRUE((*store)->versions.Get(1).ok());
   EXPECT_EQ(RawDatabase(path_).Query("PRAGMA user_version"), std::to_string(kSchemaVersion));
 }
 
@@ -132,7 +132,7 @@ TEST_F(ConfigStoreSchemaTest, AVersion3FileGetsItsNewestVersionAsTheFleets) {
   }
   auto store = Open();
   ASSERT_TRUE(store.ok()) << store.error().message;
-  auto history = (*store)->FleetHistory(10);
+  auto history = (*store)->rollouts.FleetHistory(10);
   ASSERT_TRUE(history.ok());
   ASSERT_EQ(history.value().size(), 1u);
   EXPECT_EQ(history.value()[0].version, 2);
@@ -149,10 +149,10 @@ TEST_F(ConfigStoreSchemaTest, AVersion4FileKeepsItsVersionsAndGetsAFleetStickySe
   {
     auto store = Open();
     ASSERT_TRUE(store.ok()) << store.error().message;
-    auto current = (*store)->Current();
+    auto current = (*store)->versions.Current();
     ASSERT_TRUE(current.ok() && current->has_value());
     EXPECT_EQ((*current)->id, 2);
-    auto generated = (*store)->FleetStickySecret();
+    auto generated = (*store)->fleet.FleetStickySecret();
     ASSERT_TRUE(generated.ok()) << generated.error().message;
     secret = generated.value();
   }
@@ -202,7 +202,7 @@ TEST_F(ConfigStoreSchemaTest, AnUnwritablePathGivesAnErrorNamingThePathAndTheCau
   std::ofstream(dir_.path() / "file") << "x";
   const std::filesystem::path path = dir_.path() / "file" / "store.db";
 
-  auto store = SqliteConfigStore::Open(path, clock_);
+  auto store = SqliteStores::Open(path, clock_);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().kind, StoreErrorKind::kStorage);
   EXPECT_THAT(store.error().message, HasSubstr("config store " + path.string() + ": open: "));

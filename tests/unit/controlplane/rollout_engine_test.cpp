@@ -1,10 +1,10 @@
-// The rollout engine over a real SQLite store, an injected clock and a fleet of proxies whose
+// The rollout engine over the in-memory stores, an injected clock and a fleet of proxies whose
 // ACKs, NACKs and traffic the tests decide.
 #include "controlplane/rollout/rollout_engine.h"
 
 #include <gtest/gtest.h>
 
-#include "controlplane/store/sqlite_config_store.h"
+#include "controlplane/store/memory_stores.h"
 #include "store_fixture.h"
 
 namespace hermes::controlplane {
@@ -99,19 +99,16 @@ class TestFleet final : public Fleet {
 class RolloutEngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = SqliteConfigStore::Open(dir_.path() / "hermes.db", clock_);
-    ASSERT_TRUE(opened) << opened.error().message;
-    store_ = std::move(opened).value();
-    v1_ = store_->Apply(SampleConfig("one"), "t", "").value().version;
-    v2_ = store_->Apply(SampleConfig("two"), "t", "").value().version;
-    ASSERT_TRUE(store_->SetFleetVersion(v1_.id, "test"));
+    v1_ = stores_.versions.Apply(SampleConfig("one"), "t", "").value().version;
+    v2_ = stores_.versions.Apply(SampleConfig("two"), "t", "").value().version;
+    ASSERT_TRUE(stores_.rollouts.SetFleetVersion(v1_.id, "test"));
     engine_ = MakeEngine();
     ASSERT_TRUE(engine_->Restore());
   }
 
   std::unique_ptr<RolloutEngine> MakeEngine() {
     return std::make_unique<RolloutEngine>(
-        *store_, fleet_, clock_,
+        stores_.versions, stores_.rollouts, fleet_, clock_,
         [this](std::chrono::seconds window, const std::set<std::string>& moved) {
           windows_.push_back(window);
           std::pair<rollout::Traffic, rollout::Traffic> out;
@@ -141,9 +138,8 @@ class RolloutEngineTest : public ::testing::Test {
     return ids.front();
   }
 
-  TempDir dir_;
   ManualClock clock_{kStart};
-  std::unique_ptr<SqliteConfigStore> store_;
+  MemoryStores stores_{clock_};
   ConfigVersion v1_, v2_;
   TestFleet fleet_{{"p1", "p2", "p3", "p4", "p5"}};
   std::map<std::string, rollout::Traffic> traffic_;
@@ -171,7 +167,7 @@ TEST_F(RolloutEngineTest, AStepOf20PercentMovesExactlyTheFirstCanary) {
   ASSERT_EQ(r.proxies_size(), 5);
   EXPECT_EQ(r.proxies(0).node(), Canary());
   EXPECT_EQ(r.proxies(0).target_version(), static_cast<uint64_t>(v2_.id));
-  auto stored = store_->ListRollouts(10).value();
+  auto stored = stores_.rollouts.ListRollouts(10).value();
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_TRUE(stored[0].active);
   EXPECT_EQ(configs_calls_.back(), true);  // the health checker sees both versions
@@ -197,7 +193,7 @@ TEST_F(RolloutEngineTest, WithAutoAPassingGateMovesToTheNextStepAndThenCompletes
   EXPECT_EQ(engine_->fleet_version(), v2_.id);
   EXPECT_EQ(fleet_.fleet_version, v2_.id);
   EXPECT_FALSE(fleet_.rollout_.has_value());
-  EXPECT_EQ(store_->FleetHistory(1).value().front().version, v2_.id);
+  EXPECT_EQ(stores_.rollouts.FleetHistory(1).value().front().version, v2_.id);
 }
 
 TEST_F(RolloutEngineTest, WithoutAutoAPassedStepWaitsForPromote) {
@@ -230,7 +226,7 @@ TEST_F(RolloutEngineTest, ACanaryErrorRateOverTheThresholdAbortsAndEveryProxyGoe
   EXPECT_EQ(r.gate().errors(), 60u);
   EXPECT_EQ(fleet_.OnVersion(v1_.id).size(), 5u);
   EXPECT_EQ(engine_->fleet_version(), v1_.id);
-  EXPECT_FALSE(store_->ListRollouts(1).value().front().active);
+  EXPECT_FALSE(stores_.rollouts.ListRollouts(1).value().front().active);
   EXPECT_EQ(windows_.back(), std::chrono::seconds(2));  // the step's age
 }
 
@@ -298,7 +294,7 @@ TEST_F(RolloutEngineTest, ARestartedEngineResumesTheRolloutWithItsMovedProxies) 
 
   engine_.reset();
   TestFleet fresh({"p1", "p2", "p3", "p4", "p5"});
-  RolloutEngine again(*store_, fresh, clock_, nullptr, nullptr);
+  RolloutEngine again(stores_.versions, stores_.rollouts, fresh, clock_, nullptr, nullptr);
   ASSERT_TRUE(again.Restore());
   v1::Rollout resumed = again.active();
   EXPECT_EQ(resumed.step(), 1u);
@@ -311,7 +307,7 @@ TEST_F(RolloutEngineTest, ARestartedEngineResumesTheRolloutWithItsMovedProxies) 
 TEST_F(RolloutEngineTest, AFleetWideDeployIsRefusedDuringARolloutUnlessForced) {
   v1::Rollout r;
   ASSERT_TRUE(engine_->Start(Request({20, 100}), &r).ok());
-  auto v3 = store_->Apply(SampleConfig("three"), "t", "").value().version;
+  auto v3 = stores_.versions.Apply(SampleConfig("three"), "t", "").value().version;
   grpc::Status refused = engine_->Deploy(v3, false, "apply by carol");
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(refused.error_message().find("rollout 1 of v2 is in progress"), std::string::npos)
@@ -436,17 +432,17 @@ TEST_F(RolloutEngineTest, AStepWhoseMovedProxiesAreAllGoneForAnIntervalAborts) {
 TEST_F(RolloutEngineTest, AForcedDeployMovesTheCanariesStraightToTheNewVersion) {
   v1::Rollout r;
   ASSERT_TRUE(engine_->Start(Request({20, 100}), &r).ok());
-  auto v3 = store_->Apply(SampleConfig("three"), "t", "").value().version;
+  auto v3 = stores_.versions.Apply(SampleConfig("three"), "t", "").value().version;
   fleet_.calls.clear();
   ASSERT_TRUE(engine_->Deploy(v3, true, "apply by carol").ok());
   EXPECT_EQ(fleet_.calls, (std::vector<std::string>{"publish v3", "no rollout"}));
-  auto history = store_->FleetHistory(1).value();
+  auto history = stores_.rollouts.FleetHistory(1).value();
   EXPECT_EQ(history.front().version, v3.id);
   EXPECT_EQ(history.front().reason, "apply by carol");
 }
 
 TEST_F(RolloutEngineTest, AnIntervalShorterThanTheStatsIntervalIsRefused) {
-  RolloutEngine strict(*store_, fleet_, clock_, nullptr, nullptr, std::chrono::seconds(10));
+  RolloutEngine strict(stores_.versions, stores_.rollouts, fleet_, clock_, nullptr, nullptr, std::chrono::seconds(10));
   ASSERT_TRUE(strict.Restore());
   v1::StartRolloutRequest req = Request({100});
   req.set_interval_ms(5000);

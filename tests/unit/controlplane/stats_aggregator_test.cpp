@@ -1,5 +1,5 @@
 // StatsAggregator with an injected clock: every request counted exactly once across repeats, lost
-// reports, proxy restarts and control-plane restarts (a real SQLite file), windows, quantiles,
+// reports, proxy restarts and control-plane restarts (the in-memory stats store), windows, quantiles,
 // circuits and gauges, filters.
 #include "controlplane/stats/stats_aggregator.h"
 
@@ -8,7 +8,7 @@
 
 #include <limits>
 
-#include "controlplane/store/sqlite_config_store.h"
+#include "controlplane/store/memory_stores.h"
 #include "store_fixture.h"
 
 namespace hermes::controlplane {
@@ -121,21 +121,17 @@ class StatsAggregatorTest : public ::testing::Test {
     return stats_->Stats(request).total().requests();
   }
 
-  std::unique_ptr<SqliteConfigStore> OpenStore() {
-    auto opened = SqliteConfigStore::Open(dir_.path() / "store.db", clock_);
-    EXPECT_TRUE(opened.ok()) << opened.error().message;
-    return opened.ok() ? std::move(opened).value() : nullptr;
-  }
+  // What a previous process left: the aggregators of a test share it as they would a file.
+  static std::unique_ptr<StatsStore> OpenStore() { return std::make_unique<MemoryStatsStore>(); }
 
   // What StatsService's writer does: commit what changed, then mark it durable.
-  static void Persist(StatsAggregator& stats, ConfigStore& store) {
+  static void Persist(StatsAggregator& stats, StatsStore& store) {
     StoredStats batch = stats.TakeUnsaved();
     auto saved = store.SaveStats(batch);
     ASSERT_TRUE(saved.ok()) << saved.error().message;
     stats.MarkSaved(batch);
   }
 
-  TempDir dir_;
   ManualClock clock_{kStart};
   std::unique_ptr<StatsAggregator> stats_ = NewAggregator();
 };

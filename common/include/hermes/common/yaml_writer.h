@@ -13,9 +13,4 @@ namespace hermes::config {
 // Fields that are not set (and proto3 scalars at their zero value) are left out.
 std::string ToYaml(const google::protobuf::Message& message);
 
-// A unified-style line diff of two texts ("-" removed, "+" added, " " context lines around each
-// change); "" when they are equal.
-std::string LineDiff(std::string_view from, std::string_view to, std::string_view from_name,
-                     std::string_view to_name);
-
 }  // namespace hermes::config
