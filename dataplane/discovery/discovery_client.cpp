@@ -1,5 +1,6 @@
 #include "dataplane/discovery/discovery_client.h"
 
+#include <grpcpp/channel.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -120,8 +121,13 @@ void DiscoveryClient::Run() {
     // reconnect in lockstep.
     auto wait = std::chrono::milliseconds(
         cap / 2 + static_cast<int64_t>(rng() % static_cast<uint64_t>(cap / 2 + 1)));
-    std::unique_lock lock(mu_);
-    if (wake_.wait_for(lock, wait, [this] { return stopping_; })) return;
+    {
+      std::unique_lock lock(mu_);
+      if (wake_.wait_for(lock, wait, [this] { return stopping_; })) return;
+    }
+    // This loop's backoff is the only one: without the reset, a call made while the channel
+    // sits out gRPC's own reconnect backoff fails at once and doubles ours on top of it.
+    grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
   }
 }
 

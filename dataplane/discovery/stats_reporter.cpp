@@ -1,5 +1,6 @@
 #include "dataplane/discovery/stats_reporter.h"
 
+#include <grpcpp/channel.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -205,6 +206,9 @@ void StatsReporter::Run() {
     if (final_done_ || stopping_before) break;
     if (stopping_) continue;
     wake_.wait_for(lock, wait, [this] { return stopping_; });
+    lock.unlock();
+    // As in DiscoveryClient::Run: this loop's backoff is the only one.
+    grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
   }
   std::lock_guard lock(mu_);
   finished_ = true;

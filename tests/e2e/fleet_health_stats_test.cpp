@@ -224,8 +224,9 @@ TEST(FleetStatsTest, ExactlyTenThousandRequestsThroughTwoProxiesAcrossAControlPl
       dir, db, std::vector<std::string>{"--stats-interval", "1s", "--listen", "127.0.0.1:" + std::to_string(port)});
   ASSERT_EQ(cp->port(), port);
 
+  // The reporters' backoff is at most 15 s (jittered): one more wait of it after the restart.
   v1::GetStatsResponse stats;
-  for (auto until = Clock::now() + 20s; Clock::now() < until; std::this_thread::sleep_for(200ms)) {
+  for (auto until = Clock::now() + 35s; Clock::now() < until; std::this_thread::sleep_for(200ms)) {
     stats = Stats(*cp);
     if (stats.total().requests() >= 10000) break;
   }
