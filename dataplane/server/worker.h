@@ -14,6 +14,8 @@
 #include "dataplane/asio.h"
 #include "dataplane/lb/random.h"
 #include "dataplane/config/snapshot.h"
+#include "dataplane/proxy/exchange.h"
+#include "dataplane/server/buffer_pool.h"
 #include "dataplane/upstream/connection_pool.h"
 
 namespace hermes::dataplane {
@@ -25,6 +27,7 @@ class SessionBase : public boost::intrusive::list_base_hook<
   using Clock = std::chrono::steady_clock;
   virtual ~SessionBase() = default;
   Clock::time_point deadline = Clock::time_point::max();
+  bool expired = false;  // the deadline passed (Expire ran) since it was last set
   // Cancels the session's pending I/O because its deadline passed.
   virtual void Expire() = 0;
   // Draining: a session waiting for a next request closes now; one serving finishes first.
@@ -59,6 +62,13 @@ class Worker {
   unsigned id() const { return id_; }
   const SnapshotPtr& snapshot() const { return snapshot_; }
   upstream::ConnectionPool& pool() { return pool_; }
+  // What a connection holds only while it works on a request (buffer_pool.h, exchange.h).
+  BufferPool& buffers() { return buffers_; }
+  Lease<proxy::Exchange> TakeExchange() {
+    std::unique_ptr<proxy::Exchange> e = exchanges_.Take();
+    if (!e) e = std::make_unique<proxy::Exchange>();
+    return {std::move(e), exchanges_};
+  }
   lb::Random& random() { return random_; }
   bool draining() const { return draining_; }
   StatsStore& stats() { return stats_; }
@@ -81,6 +91,9 @@ class Worker {
 
   unsigned id_;
   StatsStore& stats_;
+  // Before io_: the sessions' frames, destroyed with io_, give their leases back to these.
+  BufferPool buffers_;
+  FreeList<proxy::Exchange> exchanges_{256, &proxy::Exchange::Reuse};
   // Only this worker's thread does I/O on its sockets (other threads only post), so the
   // reactor's per-descriptor locking can go; the scheduler keeps its lock for those posts.
   asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};

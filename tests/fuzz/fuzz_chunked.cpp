@@ -14,13 +14,13 @@
 
 #include <boost/beast/http/error.hpp>
 
-#include "dataplane/http/checks.h"
-#include "dataplane/http/chunked_body.h"
-#include "dataplane/http/message.h"
+#include "dataplane/codec/http1/checks.h"
+#include "dataplane/codec/http1/chunked_body.h"
+#include "dataplane/codec/http1/message.h"
 
 namespace {
 
-namespace dhttp = hermes::dataplane::http;
+namespace dhttp = hermes::dataplane::http1;
 
 constexpr size_t kHeaderLimit = 16384;  // the listener default of max_header_bytes
 
@@ -35,7 +35,7 @@ struct Reading {
 // the decode buffer.
 Reading Read(std::string_view input, size_t piece, size_t staging) {
   Reading r;
-  dhttp::Arena arena(2048);
+  hermes::dataplane::http::Arena arena(2048);
   dhttp::RequestParser parser(std::piecewise_construct, std::make_tuple(),
                               std::make_tuple(dhttp::FieldsAllocator(arena)));
   parser.header_limit(kHeaderLimit);

@@ -1,9 +1,9 @@
-#include "dataplane/http/checks.h"
+#include "dataplane/codec/http1/checks.h"
 
 #include <algorithm>
 #include <cstring>
 
-namespace hermes::dataplane::http {
+namespace hermes::dataplane::http1 {
 namespace {
 
 using beast_http::field;
@@ -33,6 +33,20 @@ size_t Count(const Header& h, field name) {
 }
 
 }  // namespace
+
+bool Idempotent(beast_http::verb method) {
+  switch (method) {
+    case beast_http::verb::get:
+    case beast_http::verb::head:
+    case beast_http::verb::options:
+    case beast_http::verb::trace:
+    case beast_http::verb::put:
+    case beast_http::verb::delete_:
+      return true;
+    default:
+      return false;
+  }
+}
 
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -92,4 +106,4 @@ Verdict CheckResponse(const ResponseHeader& res) {
   return CheckContentLength(res, 502);
 }
 
-}  // namespace hermes::dataplane::http
+}  // namespace hermes::dataplane::http1

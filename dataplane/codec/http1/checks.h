@@ -7,9 +7,9 @@
 #include <optional>
 #include <string_view>
 
-#include "dataplane/http/message.h"
+#include "dataplane/codec/http1/message.h"
 
-namespace hermes::dataplane::http {
+namespace hermes::dataplane::http1 {
 
 struct Verdict {
   unsigned status = 0;       // 0 = acceptable; else the status to answer with (and close)
@@ -43,4 +43,7 @@ void ForEachToken(std::string_view value, F&& f) {
 
 bool IEquals(std::string_view a, std::string_view b);
 
-}  // namespace hermes::dataplane::http
+// RFC 9110 9.2.2: a request that may be sent twice after it reached an upstream.
+bool Idempotent(beast_http::verb method);
+
+}  // namespace hermes::dataplane::http1

@@ -1,8 +1,8 @@
-#include "dataplane/http/chunked_body.h"
+#include "dataplane/codec/http1/chunked_body.h"
 
 #include <boost/beast/http/error.hpp>
 
-namespace hermes::dataplane::http {
+namespace hermes::dataplane::http1 {
 
 DecodedPiece DecodeChunkedPiece(RequestParser& parser, boost::asio::const_buffer input, char* out,
                                 size_t capacity) {
@@ -17,4 +17,4 @@ DecodedPiece DecodeChunkedPiece(RequestParser& parser, boost::asio::const_buffer
   return d;
 }
 
-}  // namespace hermes::dataplane::http
+}  // namespace hermes::dataplane::http1

@@ -3,14 +3,17 @@
 // sockets (and what tests/fuzz/fuzz_chunked.cpp fuzzes).
 #pragma once
 
+#include <array>
+#include <charconv>
 #include <cstddef>
+#include <string_view>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
 
-#include "dataplane/http/message.h"
+#include "dataplane/codec/http1/message.h"
 
-namespace hermes::dataplane::http {
+namespace hermes::dataplane::http1 {
 
 struct DecodedPiece {
   size_t consumed = 0;  // bytes of the input the parser took (the caller drops them)
@@ -23,4 +26,12 @@ struct DecodedPiece {
 DecodedPiece DecodeChunkedPiece(RequestParser& parser, boost::asio::const_buffer input, char* out,
                                 size_t capacity);
 
-}  // namespace hermes::dataplane::http
+// "1a2b\r\n", the size line of a chunk of n bytes, written into `buf`.
+inline std::string_view ChunkSizeLine(std::array<char, 20>& buf, size_t n) {
+  auto r = std::to_chars(buf.data(), buf.data() + 16, n, 16);
+  r.ptr[0] = '\r';
+  r.ptr[1] = '\n';
+  return {buf.data(), static_cast<size_t>(r.ptr + 2 - buf.data())};
+}
+
+}  // namespace hermes::dataplane::http1

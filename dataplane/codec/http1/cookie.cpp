@@ -1,6 +1,6 @@
-#include "dataplane/http/cookie.h"
+#include "dataplane/codec/http1/cookie.h"
 
-namespace hermes::dataplane::http {
+namespace hermes::dataplane::http1 {
 namespace {
 
 std::string_view Trim(std::string_view s) {
@@ -34,4 +34,4 @@ std::optional<std::string_view> FindCookie(const RequestHeader& req, std::string
   return std::nullopt;
 }
 
-}  // namespace hermes::dataplane::http
+}  // namespace hermes::dataplane::http1

@@ -5,9 +5,9 @@
 #include <optional>
 #include <string_view>
 
-#include "dataplane/http/message.h"
+#include "dataplane/codec/http1/message.h"
 
-namespace hermes::dataplane::http {
+namespace hermes::dataplane::http1 {
 
 // The value of the first cookie called `name`, without surrounding quotes.
 std::optional<std::string_view> FindCookie(const RequestHeader& req, std::string_view name);
@@ -15,4 +15,4 @@ std::optional<std::string_view> FindCookie(const RequestHeader& req, std::string
 // The same over one Cookie field value.
 std::optional<std::string_view> FindCookieIn(std::string_view header, std::string_view name);
 
-}  // namespace hermes::dataplane::http
+}  // namespace hermes::dataplane::http1

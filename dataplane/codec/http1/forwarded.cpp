@@ -1,11 +1,11 @@
-#include "dataplane/http/forwarded.h"
+#include "dataplane/codec/http1/forwarded.h"
 
 #include <cstring>
 #include <optional>
 
-#include "dataplane/http/checks.h"
+#include "dataplane/codec/http1/checks.h"
 
-namespace hermes::dataplane::http {
+namespace hermes::dataplane::http1 {
 namespace {
 
 namespace ip = boost::asio::ip;
@@ -64,4 +64,4 @@ void ResolveClient(const RequestHeader& req, const ip::address& peer, bool peer_
   out = Unmapped(client).to_string();
 }
 
-}  // namespace hermes::dataplane::http
+}  // namespace hermes::dataplane::http1

@@ -8,10 +8,10 @@
 
 #include <boost/asio/ip/address.hpp>
 
-#include "dataplane/http/message.h"
+#include "dataplane/codec/http1/message.h"
 #include "hermes/common/cidr.h"
 
-namespace hermes::dataplane::http {
+namespace hermes::dataplane::http1 {
 
 // The client address of a request received from `peer`. If `peer` is trusted, X-Forwarded-For
 // (every such field, in order) is read right to left: each trusted address is a hop of ours and is
@@ -21,4 +21,4 @@ namespace hermes::dataplane::http {
 void ResolveClient(const RequestHeader& req, const boost::asio::ip::address& peer, bool peer_trusted,
                    const CidrSet& trusted, std::string& out);
 
-}  // namespace hermes::dataplane::http
+}  // namespace hermes::dataplane::http1

@@ -1,4 +1,4 @@
-#include "dataplane/http/head_writer.h"
+#include "dataplane/codec/http1/head_writer.h"
 
 #include <algorithm>
 #include <array>
@@ -6,9 +6,9 @@
 
 #include <boost/beast/http/status.hpp>
 
-#include "dataplane/http/checks.h"
+#include "dataplane/codec/http1/checks.h"
 
-namespace hermes::dataplane::http {
+namespace hermes::dataplane::http1 {
 namespace {
 
 using beast_http::field;
@@ -260,4 +260,4 @@ void WriteLocalResponse(std::string& out, unsigned status, std::string_view body
   if (!head_request) out.append(body).append("\n");
 }
 
-}  // namespace hermes::dataplane::http
+}  // namespace hermes::dataplane::http1

@@ -7,10 +7,10 @@
 #include <string>
 #include <string_view>
 
-#include "dataplane/http/message.h"
+#include "dataplane/codec/http1/message.h"
 #include "dataplane/config/snapshot.h"
 
-namespace hermes::dataplane::http {
+namespace hermes::dataplane::http1 {
 
 // How a message body is framed on the wire Hermes writes.
 struct Framing {
@@ -53,4 +53,4 @@ void WriteLocalResponse(std::string& out, unsigned status, std::string_view body
 // The request id the client sent, if any and if it is sane (printable, at most 200 bytes).
 std::string_view ClientRequestId(const RequestHeader& req);
 
-}  // namespace hermes::dataplane::http
+}  // namespace hermes::dataplane::http1

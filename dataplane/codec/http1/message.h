@@ -8,15 +8,15 @@
 
 #include "dataplane/http/arena_allocator.h"
 
-namespace hermes::dataplane::http {
+namespace hermes::dataplane::http1 {
 
 namespace beast_http = boost::beast::http;
 
-using FieldsAllocator = ArenaAllocator<char>;
+using FieldsAllocator = http::ArenaAllocator<char>;
 using Fields = beast_http::basic_fields<FieldsAllocator>;
 using RequestParser = beast_http::request_parser<beast_http::buffer_body, FieldsAllocator>;
 using ResponseParser = beast_http::response_parser<beast_http::buffer_body, FieldsAllocator>;
 using RequestHeader = beast_http::request_header<Fields>;
 using ResponseHeader = beast_http::response_header<Fields>;
 
-}  // namespace hermes::dataplane::http
+}  // namespace hermes::dataplane::http1

@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "dataplane/http/message.h"
+#include "dataplane/codec/http1/message.h"
 
 namespace hermes::dataplane {
 namespace {
@@ -85,8 +85,8 @@ TEST(BufferPoolTest, AnArenaComesBackEmptyOnceTheFieldsUsingItAreGone) {
   void* first_node = nullptr;
   {
     BufferPool::ArenaLease arena = pool.TakeArena();
-    http::RequestParser parser(std::piecewise_construct, std::make_tuple(),
-                               std::make_tuple(http::FieldsAllocator(*arena)));
+    http1::RequestParser parser(std::piecewise_construct, std::make_tuple(),
+                               std::make_tuple(http1::FieldsAllocator(*arena)));
     boost::beast::error_code ec;
     std::string_view head = "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n\r\n";
     parser.put(boost::asio::buffer(head.data(), head.size()), ec);

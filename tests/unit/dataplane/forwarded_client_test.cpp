@@ -7,9 +7,9 @@
 #include <string>
 
 #include "dataplane/http/body_rate.h"
-#include "dataplane/http/forwarded.h"
+#include "dataplane/codec/http1/forwarded.h"
 
-namespace hermes::dataplane::http {
+namespace hermes::dataplane::http1 {
 namespace {
 
 namespace ip = boost::asio::ip;
@@ -26,7 +26,7 @@ class Request {
   const RequestHeader& header() { return parser_.get().base(); }
 
  private:
-  Arena arena_{1024};
+  http::Arena arena_{1024};
   beast_http::request_parser<beast_http::empty_body, FieldsAllocator> parser_{
       std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldsAllocator(arena_))};
 };
@@ -97,15 +97,15 @@ TEST(ResolveClientTest, AcceptsPortsBracketsAndMappedAddresses) {
 TEST(BodyRateDeadlineTest, GivesTheAllowanceThenOneSecondPerRateBytes) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point began{};
-  EXPECT_EQ(BodyRateDeadline(began, 0, 1024), began + 10s);
-  EXPECT_EQ(BodyRateDeadline(began, 2048, 1024), began + 12s);
-  EXPECT_EQ(BodyRateDeadline(began, 512, 1024), began + 10s + 500ms);
+  EXPECT_EQ(http::BodyRateDeadline(began, 0, 1024), began + 10s);
+  EXPECT_EQ(http::BodyRateDeadline(began, 2048, 1024), began + 12s);
+  EXPECT_EQ(http::BodyRateDeadline(began, 512, 1024), began + 10s + 500ms);
 }
 
 TEST(BodyRateDeadlineTest, DoesNotOverflowOnHugeCredit) {
   using Clock = std::chrono::steady_clock;
-  EXPECT_EQ(BodyRateDeadline(Clock::time_point{}, UINT64_MAX, 1), Clock::time_point::max());
+  EXPECT_EQ(http::BodyRateDeadline(Clock::time_point{}, UINT64_MAX, 1), Clock::time_point::max());
 }
 
 }  // namespace
-}  // namespace hermes::dataplane::http
+}  // namespace hermes::dataplane::http1

@@ -8,11 +8,11 @@
 #include <string_view>
 #include <vector>
 
-#include "dataplane/http/checks.h"
-#include "dataplane/http/head_writer.h"
-#include "dataplane/http/message.h"
+#include "dataplane/codec/http1/checks.h"
+#include "dataplane/codec/http1/head_writer.h"
+#include "dataplane/codec/http1/message.h"
 
-namespace hermes::dataplane::http {
+namespace hermes::dataplane::http1 {
 namespace {
 
 using boost::system::error_code;
@@ -30,7 +30,7 @@ class ParsedRequest {
   const RequestHeader& header() const { return parser_.get().base(); }
 
  private:
-  Arena arena_{4096};
+  http::Arena arena_{4096};
   RequestParser parser_;
 };
 
@@ -46,7 +46,7 @@ class ParsedResponse {
   const ResponseHeader& header() const { return parser_.get().base(); }
 
  private:
-  Arena arena_{4096};
+  http::Arena arena_{4096};
   ResponseParser parser_;
 };
 
@@ -437,7 +437,7 @@ class CheckTest : public ::testing::Test {
     res.version(11);
     return res;
   }
-  Arena arena_{8192};
+  http::Arena arena_{8192};
 };
 
 TEST_F(CheckTest, AcceptsAnOrdinaryRequest) {
@@ -553,4 +553,4 @@ TEST_F(CheckTest, AcceptsAnOrdinaryResponse) {
 }
 
 }  // namespace
-}  // namespace hermes::dataplane::http
+}  // namespace hermes::dataplane::http1

@@ -19,4 +19,19 @@ class SystemClock final : public Clock {
   }
 };
 
+// Monotonic time, injected the same way: deadlines, backoff and breaker windows in code that
+// tests drive step by step (the proxy's router).
+class MonotonicClock {
+ public:
+  virtual ~MonotonicClock() = default;
+  virtual std::chrono::steady_clock::time_point Now() const = 0;
+};
+
+class SystemMonotonicClock final : public MonotonicClock {
+ public:
+  std::chrono::steady_clock::time_point Now() const override {
+    return std::chrono::steady_clock::now();
+  }
+};
+
 }  // namespace hermes

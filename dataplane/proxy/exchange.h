@@ -1,0 +1,89 @@
+// What a client connection needs only while it works on a request: the parsers, the heads being
+// written, the rewritten target, the body kept for retries, the upstream connection of the try.
+// A connection waiting for its next request holds none of it: the exchange goes back to its
+// worker's free list (Worker::TakeExchange), keeping its strings' capacity for the next user, so a
+// keep-alive request allocates nothing and an idle connection costs a few hundred bytes.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/config/snapshot.h"
+#include "dataplane/codec/http1/message.h"
+#include "dataplane/resilience/retry.h"
+#include "dataplane/upstream/connection_pool.h"
+
+namespace hermes::dataplane::proxy {
+
+// What went wrong on the upstream side of a try, nothing sent to the client.
+struct UpstreamFailure {
+  resilience::AttemptFailure kind = resilience::AttemptFailure::kReset;
+  bool reached = false;    // request bytes may have reached the upstream
+  bool body_used = false;  // client body bytes were streamed (not replayable)
+  unsigned status = 502;
+  std::string_view reason;  // static text
+};
+
+struct Exchange {
+  using Clock = std::chrono::steady_clock;
+
+  // Readies a returned exchange for its next request; false when it grew too big to keep.
+  static bool Reuse(Exchange& e);
+
+  std::optional<http1::RequestParser> req;   // fields in the connection's arena
+  std::optional<http1::ResponseParser> res;  // fields in the connection's arena
+  std::optional<uint64_t> content_length;    // the request's, once its head is parsed
+  std::string out;           // head being written (kept until the response starts, for retries)
+  std::string target;        // rewritten request target
+  std::string path_scratch;  // normalized path, when it differs from the client's
+  std::string_view path;     // the normalized path (into the request or path_scratch)
+  std::string_view query;    // "?..." of the client's target, or ""
+  std::string_view target_view;  // the target sent upstream (target or the client's)
+  std::string replay;        // request body kept for retries (BufferRequestBody)
+  std::string sticky_field;  // Set-Cookie or header line pinning the client
+  std::string host_scratch;  // lower-cased Host
+  std::unique_ptr<char[]> staging;  // decoded chunked bodies pass through here
+  std::vector<const void*> head_fields;  // a chunked request's head fields (not its trailers)
+  upstream::ConnectionPtr up;
+  const Endpoint* served = nullptr;  // the endpoint of the request's final try, if one was made
+  UpstreamFailure failure;
+  std::array<char, 32> request_id{};
+  std::string_view request_id_view;
+
+  Clock::time_point started{};
+  Clock::time_point request_began{};  // first byte of the request head (coarse)
+  Clock::time_point body_began{};     // the head was complete (coarse)
+  uint64_t body_received = 0;         // body bytes (decoded, for chunked) read after the head
+  uint64_t body_streamed = 0;         // length-delimited body bytes handed to the upstream attempt
+  unsigned status = 0;
+  bool replay_ready = false;  // replay holds the whole body
+  bool continue_sent = false;
+  bool client_keep_alive = false;
+  bool request_sent = false;
+  bool response_started = false;
+  bool response_complete = false;
+  bool upgrade = false;
+  bool head_request = false;
+};
+
+// A replay buffer bigger than this goes back to the heap with its exchange: the free list keeps
+// small exchanges only.
+inline constexpr std::size_t kKeptReplayCapacity = 16384;
+
+inline bool Exchange::Reuse(Exchange& e) {
+  e.req.reset();
+  e.res.reset();
+  e.up.reset();
+  e.served = nullptr;
+  e.head_fields.clear();
+  return e.replay.capacity() <= kKeptReplayCapacity && e.out.capacity() <= 65536 &&
+         e.target.capacity() <= 65536 && e.path_scratch.capacity() <= 65536;
+}
+
+}  // namespace hermes::dataplane::proxy
