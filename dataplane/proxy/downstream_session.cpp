@@ -20,6 +20,7 @@
 #include "dataplane/lb/load_balancer.h"
 #include "dataplane/proxy/retry_state.h"
 #include "dataplane/proxy/router.h"
+#include "dataplane/proxy/upstream_attempt.h"
 #include "dataplane/server/worker.h"
 #include "dataplane/write_all.h"
 
@@ -31,7 +32,6 @@ using bhttp::field;
 using Clock = std::chrono::steady_clock;
 using error_code = boost::system::error_code;
 using http1::Framing;
-using proxy::UpstreamFailure;
 
 // Heads are read 4 KiB at a time (a fresh flat_buffer would read 512 bytes at a time); bodies
 // 64 KiB. Small enough that an idle keep-alive connection stays cheap.
@@ -39,9 +39,6 @@ constexpr size_t kInitialBuffer = 4096;
 constexpr size_t kBodyRead = 65536;
 constexpr size_t kStaging = 16384;  // decoded chunked bodies pass through here
 constexpr size_t kResponseHeaderLimit = 65536;
-// Interim (1xx) responses forwarded per request at most (Envoy keeps no count; a stream of 103s
-// would otherwise keep a request open for ever): past it, 502.
-constexpr int kMaxInterimResponses = 16;
 
 constexpr std::string_view kOverloadedField = "x-hermes-overloaded: true\r\n";
 const SystemMonotonicClock kSteadyClock;
@@ -49,29 +46,7 @@ const SystemMonotonicClock kSteadyClock;
 // How one proxied exchange ended, for the connection's next step.
 enum class Outcome { kKeepAlive, kClose };
 
-bool Idempotent(bhttp::verb v) {
-  switch (v) {
-    case bhttp::verb::get:
-    case bhttp::verb::head:
-    case bhttp::verb::options:
-    case bhttp::verb::trace:
-    case bhttp::verb::put:
-    case bhttp::verb::delete_:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// "1a2b\r\n" for a chunk of n bytes.
-std::string_view ChunkSize(std::array<char, 20>& buf, size_t n) {
-  auto r = std::to_chars(buf.data(), buf.data() + 16, n, 16);
-  r.ptr[0] = '\r';
-  r.ptr[1] = '\n';
-  return {buf.data(), static_cast<size_t>(r.ptr + 2 - buf.data())};
-}
-
-class DownstreamSession final : public SessionBase {
+class DownstreamSession final : public SessionBase, private proxy::DownstreamPort {
  public:
   DownstreamSession(Worker& worker, Socket socket, std::string listener)
       : w_(worker), socket_(std::move(socket)), listener_(std::move(listener)) {
@@ -116,7 +91,7 @@ class DownstreamSession final : public SessionBase {
     buffer_.Release();
   }
   void SetDeadline(Clock::duration d) {
-    expired_ = false;
+    expired = false;
     deadline = d.count() > 0 ? w_.coarse_now() + d : Clock::time_point::max();
   }
   // Before each read of the client's body: the idle timeout, the whole request's deadline and the
@@ -136,13 +111,7 @@ class DownstreamSession final : public SessionBase {
   Task<std::optional<size_t>> ReadRequestHead();
   bool UpgradeAllowed(const Route& route) const;
   Task<bool> Reject(unsigned status, std::string_view reason);
-  // How one try on one endpoint ended.
-  enum class Attempt { kHead, kFailed, kRetryFresh, kClientGone, kOverloaded };
-
-
-  class SessionConnector;
   Task<Outcome> Proxy(const Route& route);
-  Task<Attempt> TryEndpoint(const Route& route, const Endpoint& ep, const proxy::RetryState& retry);
   Task<bool> BufferRequestBody(uint64_t limit);
   using Decoded = http1::DecodedPiece;
   Decoded DecodeChunked();
@@ -150,10 +119,13 @@ class DownstreamSession final : public SessionBase {
   // The chunked parser needs more bytes but the buffer already holds a header's worth: a chunk
   // size line (with its extensions) or a trailer section that never ends.
   bool ChunkFramingTooLarge() const { return buffer_->size() >= settings_->max_header_bytes; }
-  Task<bool> ContinueIfExpected();
-  Task<Attempt> SendRequest(bool reused);
-  Task<Attempt> SendChunkedRequestBody(bool& wrote_head);
-  Task<Attempt> ReadResponseHead(const Route& route, bool reused);
+  // RFC 9110 10.1.1: a client may wait for "100 Continue" before sending its body; Hermes answers
+  // that itself, once, when it is about to read the body.
+  bool ExpectsContinue() const;
+  Task<bool> SendContinue();
+  // DownstreamPort: what the upstream attempt asks of the client's side.
+  Task<std::optional<std::string_view>> NextBodyPiece() override;
+  Task<bool> ForwardInterim(const http1::ResponseHeader& head, const Route& route) override;
   Task<Outcome> SendResponse(const Route& route, std::string_view extra_fields);
   Task<Outcome> LocalFailure(unsigned status, std::string_view reason, std::string_view extra_fields = {});
   std::optional<uint64_t> HashKey(const Cluster& cluster) const;
@@ -190,46 +162,8 @@ class DownstreamSession final : public SessionBase {
   BufferPool::ReadBufferLease buffer_;  // client bytes; leftovers belong to the next request
   BufferPool::ArenaLease arena_;        // request + response fields of the exchange
   Lease<proxy::Exchange> ex_;
-  bool expired_ = false;
+  size_t body_piece_ = 0;  // bytes of buffer_ the last NextBodyPiece() handed out (consumed next time)
   bool waiting_ = false;  // between requests with nothing buffered: drain may close it
-};
-
-// The router's tries, made by the session on HTTP/1 upstream connections.
-class DownstreamSession::SessionConnector final : public proxy::UpstreamConnector {
- public:
-  SessionConnector(DownstreamSession& session, const Route& route) : s_(session), route_(route) {}
-
-  Task<proxy::TryReport> Try(const Endpoint& ep, const proxy::RetryState& retry) override {
-    Attempt attempt = co_await s_.TryEndpoint(route_, ep, retry);
-    const UpstreamFailure& f = s_.ex_->failure;
-    switch (attempt) {
-      case Attempt::kHead:
-        co_return proxy::TryReport::Response(s_.ex_->res->get().result_int());
-      case Attempt::kClientGone:
-        co_return proxy::TryReport::ClientGone();
-      case Attempt::kOverloaded:
-        co_return proxy::TryReport::Overloaded(f.reason);
-      case Attempt::kFailed:
-      case Attempt::kRetryFresh:
-        break;
-    }
-    co_return proxy::TryReport::Failed(f.kind, f.reached, f.body_used, f.status, f.reason);
-  }
-
-  void Abandon() override {
-    s_.ex_->up.reset();  // a response being discarded goes with its connection
-    s_.ex_->res.reset();
-  }
-
-  Task<void> Backoff(std::chrono::milliseconds wait) override {
-    Timer timer(s_.w_.executor());
-    timer.expires_after(wait);
-    co_await timer.async_wait(kNoThrow);
-  }
-
- private:
-  DownstreamSession& s_;
-  const Route& route_;
 };
 
 bool DownstreamSession::RefreshSnapshot() {
@@ -252,7 +186,7 @@ bool DownstreamSession::RefreshSnapshot() {
 }
 
 void DownstreamSession::Expire() {
-  expired_ = true;
+  expired = true;
   deadline = Clock::time_point::max();
   error_code ec;
   socket_.cancel(ec);
@@ -349,7 +283,7 @@ Task<std::optional<size_t>> DownstreamSession::ReadRequestHead() {
     }
     auto [ec, n] = co_await socket_.async_read_some(buffer_->prepare(kInitialBuffer), kNoThrow);
     if (ec) {
-      if (expired_ && buffer_->size() > 0) co_await Reject(408, "request head not received in time");
+      if (expired && buffer_->size() > 0) co_await Reject(408, "request head not received in time");
       co_return std::nullopt;
     }
     buffer_->commit(n);
@@ -365,6 +299,8 @@ Task<bool> DownstreamSession::ServeRequest() {
   ex_->request_sent = ex_->response_started = ex_->response_complete = ex_->upgrade = ex_->head_request = false;
   ex_->request_began = Clock::time_point::max();
   ex_->body_received = 0;
+  ex_->body_streamed = 0;
+  body_piece_ = 0;
 
   std::optional<size_t> head_size = co_await ReadRequestHead();
   if (!head_size) co_return false;
@@ -380,6 +316,8 @@ Task<bool> DownstreamSession::ServeRequest() {
     co_return co_await Reject(414, "request line too long");
   if (auto v = http1::CheckRequest(req.base()); !v.ok()) co_return co_await Reject(v.status, v.reason);
   buffer_->consume(*head_size);
+  ex_->content_length.reset();
+  if (auto cl = ex_->req->content_length()) ex_->content_length = *cl;
   ex_->head_fields.clear();
   if (ex_->req->chunked()) {
     for (const auto& f : req) ex_->head_fields.push_back(&f);
@@ -451,7 +389,7 @@ bool DownstreamSession::UpgradeAllowed(const Route& route) const {
 }
 
 Task<void> DownstreamSession::BodyReadFailed() {
-  if (expired_ && !ex_->response_started) co_await Reject(408, "request body not received in time");
+  if (expired && !ex_->response_started) co_await Reject(408, "request body not received in time");
 }
 
 void DownstreamSession::GenerateRequestId() {
@@ -518,9 +456,10 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
 
   // The router runs the tries; this session makes each one (HTTP/1 upstream) and answers.
   proxy::Router router(route, w_.id(), w_.random(), kSteadyClock);
-  SessionConnector connector(*this, route);
+  proxy::UpstreamAttempt connector(w_, *this, *this, *ex_, *arena_, route,
+                                  {peer_ip_, peer_trusted_, settings_->idle_timeout});
   proxy::RouterRequest routed{ex_->started,
-                              {Idempotent(req.method()), has_body, ex_->replay_ready, ex_->upgrade},
+                              {http1::Idempotent(req.method()), has_body, ex_->replay_ready, ex_->upgrade},
                               cluster.hash_policy.empty() ? std::nullopt : HashKey(cluster),
                               StickyEndpoint(cluster)};
   proxy::RouterResult result = co_await router.Forward(routed, connector);
@@ -641,89 +580,6 @@ Task<Outcome> DownstreamSession::LocalFailure(unsigned status, std::string_view 
   co_return ex_->client_keep_alive ? Outcome::kKeepAlive : Outcome::kClose;
 }
 
-// One try on one endpoint: a connection (pooled or new), the request, the response head. On
-// kHead the head is in ex_->res; on kFailed ex_->failure says what went wrong.
-Task<DownstreamSession::Attempt> DownstreamSession::TryEndpoint(const Route& route, const Endpoint& ep,
-                                                                 const proxy::RetryState& retry) {
-  const Cluster& cluster = *route.cluster;
-  ClusterState& cs = *cluster.state;
-  auto& cluster_shard = cluster.stats->shards[w_.id()];
-  auto& req = ex_->req->get();
-  ex_->failure = {};
-  bool fresh_only = false;
-  for (;;) {
-    ex_->up.reset();
-    bool reused = false;
-    if (!fresh_only) ex_->up = w_.pool().Take(ep, cluster.pool_idle_timeout, Clock::now());
-    if (ex_->up) {
-      reused = true;
-      cluster_shard.pool_reused.Add();
-    } else {
-      if (!cs.limits.pending_requests.TryAcquire(cluster.limits.max_pending_requests)) {
-        ex_->failure.reason = "cluster max_pending_requests reached";
-        co_return Attempt::kOverloaded;
-      }
-      if (!cs.limits.connections.TryAcquire(cluster.limits.max_connections)) {
-        cs.limits.pending_requests.Release();
-        ex_->failure.reason = "cluster max_connections reached";
-        co_return Attempt::kOverloaded;
-      }
-      ex_->up = std::make_unique<upstream::Connection>(w_.executor());
-      ex_->up->cluster = cluster.state;
-      SetDeadline(cluster.connect_timeout);
-      ep.state->active_requests.fetch_add(1, std::memory_order_relaxed);
-      error_code ec = co_await upstream::Connect(*ex_->up, ep);
-      ep.state->active_requests.fetch_sub(1, std::memory_order_relaxed);
-      cs.limits.pending_requests.Release();
-      if (ec) {
-        bool timed_out = expired_;
-        ex_->up.reset();
-        cluster_shard.upstream_connect_errors.Add();
-        if (EndpointShard* shard = ep.state->shard(w_.id())) {
-          shard->connect_errors.Add();
-          if (timed_out) shard->timeouts.Add();
-        }
-        ex_->failure = {resilience::AttemptFailure::kConnectFailure, false, false,
-                    timed_out ? 504u : 502u,
-                    timed_out ? "upstream connect timeout" : "upstream connect failed"};
-        co_return Attempt::kFailed;
-      }
-      cluster_shard.pool_created.Add();
-    }
-
-    // Host: rewritten, the client's, or (HTTP/1.0 without one) the endpoint's.
-    std::string_view client_host = req[field::host];
-    std::string_view host = !route.host_rewrite.empty() ? std::string_view(route.host_rewrite)
-                            : !client_host.empty()      ? client_host
-                                                        : std::string_view(ep.address);
-    http1::Framing framing;
-    if (ex_->replay_ready) {
-      if (!ex_->replay.empty() || ex_->req->content_length()) framing = {Framing::Kind::kLength, ex_->replay.size()};
-    } else if (ex_->req->chunked()) {
-      framing = {Framing::Kind::kChunked, 0};
-    } else if (auto cl = ex_->req->content_length()) {
-      framing = {Framing::Kind::kLength, *cl};
-    }
-    ex_->out.clear();
-    http1::WriteRequestHead(ex_->out, req.base(), route,
-                           {ex_->target_view, host, peer_ip_, peer_trusted_, ex_->request_id_view, framing, ex_->upgrade});
-
-    ep.state->active_requests.fetch_add(1, std::memory_order_relaxed);
-    Attempt result = co_await SendRequest(reused);
-    if (result == Attempt::kHead) {
-      SetDeadline(retry.TryTimeout(Clock::now()));
-      result = co_await ReadResponseHead(route, reused);
-    }
-    ep.state->active_requests.fetch_sub(1, std::memory_order_relaxed);
-    if (result == Attempt::kRetryFresh) {
-      // A kept-alive connection the upstream had closed: once more on a fresh one.
-      fresh_only = true;
-      continue;
-    }
-    co_return result;
-  }
-}
-
 // Feeds the buffered client bytes to the chunked-body parser, which decodes into the staging
 // area: how many bytes it took from buffer_ and decoded, or a framing error.
 DownstreamSession::Decoded DownstreamSession::DecodeChunked() {
@@ -750,7 +606,10 @@ void DownstreamSession::DropTrailers() {
 // The client's body read whole into ex_->replay (up to `limit`) so that a retry can send it again;
 // a bigger body keeps what was read in ex_->replay as its first piece and streams the rest.
 Task<bool> DownstreamSession::BufferRequestBody(uint64_t limit) {
-  if (!co_await ContinueIfExpected()) co_return false;
+  if (ExpectsContinue()) {
+    bool continued = co_await SendContinue();
+    if (!continued) co_return false;
+  }
   if (!ex_->req->chunked()) {
     // A bigger body has its first `limit` bytes read here too, so that a slow client holds no
     // upstream connection for them; the rest streams and the body is not replayable.
@@ -814,230 +673,91 @@ Task<bool> DownstreamSession::BufferRequestBody(uint64_t limit) {
 
 // RFC 9110 10.1.1: a client may wait for "100 Continue" before sending its body; Hermes answers
 // that itself, once, when it is about to read the body.
-Task<bool> DownstreamSession::ContinueIfExpected() {
-  auto& req = ex_->req->get();
-  if (ex_->continue_sent || req.version() < 11 || buffer_->size() != 0 ||
-      !http1::IEquals(req[field::expect], "100-continue"))
-    co_return true;
-  ex_->continue_sent = true;
-  co_return !(co_await WriteClient("HTTP/1.1 100 Continue\r\n\r\n"));
+bool DownstreamSession::ExpectsContinue() const {
+  const auto& req = ex_->req->get();
+  return !ex_->continue_sent && req.version() >= 11 && buffer_->size() == 0 &&
+         http1::IEquals(req[field::expect], "100-continue");
 }
 
-Task<DownstreamSession::Attempt> DownstreamSession::SendRequest(bool reused) {
-  auto& req = ex_->req->get();
-  bool chunked = ex_->req->chunked() && !ex_->replay_ready;
-  // A length-delimited body not read whole: ex_->replay holds its first bytes (sent after the head),
-  // the rest comes from the client.
-  uint64_t remaining = chunked || ex_->replay_ready ? 0 : ex_->req->content_length().value_or(0) - ex_->replay.size();
-  bool can_retry = reused && !ex_->request_sent;
-  auto fail = [&](resilience::AttemptFailure kind, bool reached, std::string_view reason) {
-    ex_->failure = {kind, reached, ex_->failure.body_used, 502, reason};
-    return Attempt::kFailed;
-  };
+// False when the client went away.
+Task<bool> DownstreamSession::SendContinue() {
+  ex_->continue_sent = true;
+  error_code ec = co_await WriteClient("HTTP/1.1 100 Continue\r\n\r\n");
+  co_return !ec;
+}
 
-  if (!chunked && remaining == 0) {
-    std::array<asio::const_buffer, 2> bufs{asio::buffer(ex_->out), asio::buffer(ex_->replay)};
-    if (!ex_->replay_ready) bufs[1] = asio::const_buffer();
-    SetDeadline(settings_->idle_timeout);
-    auto [ec, n] = co_await WriteAll(ex_->up->socket, bufs);
-    if (ec) {
-      if (can_retry && (n == 0 || Idempotent(req.method()))) co_return Attempt::kRetryFresh;
-      co_return fail(resilience::AttemptFailure::kReset, n > 0, "upstream write failed");
-    }
-    ex_->request_sent = true;
-    co_return Attempt::kHead;
+// The client's body after what BufferRequestBody kept, for the upstream attempt: a length-
+// delimited body as it sits in buffer_, a chunked one decoded into the staging area.
+Task<std::optional<std::string_view>> DownstreamSession::NextBodyPiece() {
+  buffer_->consume(body_piece_);  // the attempt wrote the last piece
+  body_piece_ = 0;
+  if (ExpectsContinue()) {  // checked here: a coroutine call per piece would allocate a frame
+    bool continued = co_await SendContinue();
+    if (!continued) co_return std::nullopt;
   }
-
-  if (!co_await ContinueIfExpected()) co_return Attempt::kClientGone;
-
-  bool wrote_head = false;
-  if (chunked) {
-    Attempt a = co_await SendChunkedRequestBody(wrote_head);
-    if (a != Attempt::kHead) co_return a;
-    ex_->request_sent = true;
-    co_return Attempt::kHead;
-  }
-
-  while (remaining > 0 || !wrote_head) {
-    if (buffer_->size() == 0 && wrote_head) {
+  if (!ex_->req->chunked()) {
+    uint64_t remaining = ex_->req->content_length().value_or(0) - ex_->replay.size() - ex_->body_streamed;
+    if (remaining == 0) co_return std::string_view();
+    if (buffer_->size() == 0) {
       SetBodyDeadline();
       auto [ec, n] = co_await socket_.async_read_some(
           buffer_->prepare(static_cast<size_t>(std::min<uint64_t>(remaining, kBodyRead))), kNoThrow);
       if (ec) {  // client gone or stalled mid-body
         co_await BodyReadFailed();
-        co_return Attempt::kClientGone;
+        co_return std::nullopt;
       }
       buffer_->commit(n);
-      if (!ex_->req->chunked()) ex_->body_received += n;
+      ex_->body_received += n;
     }
-    size_t k = static_cast<size_t>(std::min<uint64_t>(remaining, buffer_->size()));
-    std::array<asio::const_buffer, 3> bufs{asio::buffer(ex_->out), asio::buffer(ex_->replay),
-                                           asio::buffer(buffer_->data().data(), k)};
-    SetDeadline(settings_->idle_timeout);
-    auto [ec, n] = wrote_head
-                       ? co_await WriteAll(ex_->up->socket, asio::buffer(buffer_->data().data(), k))
-                       : co_await WriteAll(ex_->up->socket, bufs);
-    if (ec) {
-      if (!wrote_head && can_retry && n == 0) co_return Attempt::kRetryFresh;
-      ex_->failure.body_used = wrote_head || n > ex_->out.size();
-      co_return fail(resilience::AttemptFailure::kReset, true, "upstream write failed");
-    }
-    ex_->failure.body_used = ex_->failure.body_used || k > 0 || (!wrote_head && !ex_->replay.empty());
-    wrote_head = true;
-    buffer_->consume(k);
-    remaining -= k;
+    body_piece_ = static_cast<size_t>(std::min<uint64_t>(remaining, buffer_->size()));
+    ex_->body_streamed += body_piece_;
+    co_return std::string_view(static_cast<const char*>(buffer_->data().data()), body_piece_);
   }
-  ex_->request_sent = true;
-  co_return Attempt::kHead;
-}
-
-// Decodes the client's chunked body and re-frames it for the upstream, counting it against
-// max_request_body. A prefix read by BufferRequestBody (ex_->replay) goes first.
-Task<DownstreamSession::Attempt> DownstreamSession::SendChunkedRequestBody(bool& wrote_head) {
   char* staging = Staging();
-  uint64_t total = ex_->replay.size();
-  std::array<char, 20> size_line{};
-  auto upstream_failed = [&] {
-    ex_->failure = {resilience::AttemptFailure::kReset, true, true, 502, "upstream write failed"};
-    return Attempt::kFailed;
-  };
-  if (!ex_->replay.empty()) {
-    std::array<asio::const_buffer, 4> bufs{asio::buffer(ex_->out), asio::buffer(ChunkSize(size_line, ex_->replay.size())),
-                                           asio::buffer(ex_->replay), asio::buffer("\r\n", 2)};
-    SetDeadline(settings_->idle_timeout);
-    auto [wec, n] = co_await WriteAll(ex_->up->socket, bufs);
-    if (wec) co_return upstream_failed();
-    wrote_head = true;
-    ex_->failure.body_used = true;
-    ex_->replay.clear();
-  }
-  while (!ex_->req->is_done()) {
+  for (;;) {
+    if (ex_->req->is_done()) co_return std::string_view();
     auto [consumed, produced, ec] = DecodeChunked();
     if (ec) {
-      if (!wrote_head) co_await Reject(400, "malformed chunked body");
-      co_return Attempt::kClientGone;
+      if (!ex_->response_started) co_await Reject(400, "malformed chunked body");
+      co_return std::nullopt;
     }
-    total += produced;
-    if (settings_->max_request_body > 0 && total > settings_->max_request_body) {
+    if (settings_->max_request_body > 0 && ex_->body_received > settings_->max_request_body) {
       // The upstream already has part of it; it is abandoned with its connection.
       co_await Reject(413, "request body larger than max_request_body");
-      co_return Attempt::kClientGone;
+      co_return std::nullopt;
     }
-    if (produced > 0 || (!wrote_head && ex_->req->is_done())) {
-      std::string_view size = ChunkSize(size_line, produced);
-      std::array<asio::const_buffer, 4> bufs{
-          asio::buffer(wrote_head ? std::string_view() : std::string_view(ex_->out)), asio::buffer(size),
-          asio::buffer(staging, produced), asio::buffer("\r\n", 2)};
-      if (produced == 0) bufs[1] = bufs[2] = bufs[3] = asio::const_buffer();
-      SetDeadline(settings_->idle_timeout);
-      auto [wec, n] = co_await WriteAll(ex_->up->socket, bufs);
-      ex_->failure.body_used = ex_->failure.body_used || produced > 0;
-      if (wec) co_return upstream_failed();
-      wrote_head = true;
+    if (produced > 0) co_return std::string_view(staging, produced);
+    if (consumed > 0) continue;
+    if (ChunkFramingTooLarge()) {
+      co_await Reject(400, "chunk header or trailer section too large");
+      co_return std::nullopt;
     }
-    if (ex_->req->is_done()) break;
-    if (consumed == 0 && produced == 0) {
-      if (ChunkFramingTooLarge()) {
-        co_await Reject(400, "chunk header or trailer section too large");
-        co_return Attempt::kClientGone;
-      }
-      SetBodyDeadline();
-      auto [rec, n] = co_await socket_.async_read_some(buffer_->prepare(kBodyRead), kNoThrow);
-      if (rec) {
-        co_await BodyReadFailed();
-        co_return Attempt::kClientGone;
-      }
-      buffer_->commit(n);
-      if (!ex_->req->chunked()) ex_->body_received += n;
+    SetBodyDeadline();
+    auto [rec, n] = co_await socket_.async_read_some(buffer_->prepare(kBodyRead), kNoThrow);
+    if (rec) {
+      co_await BodyReadFailed();
+      co_return std::nullopt;
     }
+    buffer_->commit(n);
   }
-  SetDeadline(settings_->idle_timeout);
-  auto [wec, n] = co_await WriteAll(ex_->up->socket, asio::buffer("0\r\n\r\n", 5));
-  if (wec) co_return upstream_failed();
-  co_return Attempt::kHead;
 }
 
-Task<DownstreamSession::Attempt> DownstreamSession::ReadResponseHead(const Route& route, bool reused) {
-  auto& req = ex_->req->get();
-  // The try's deadline, set by the caller: re-armed before every read, so that neither a forwarded
-  // 1xx nor a tick landing between a read and its resumption can extend or lose it.
-  const Clock::time_point try_deadline = deadline;
-  auto timed_out = [&] {
-    ex_->failure = {resilience::AttemptFailure::kTimeout, true, ex_->failure.body_used, 504,
-                "upstream response timeout"};
-    return Attempt::kFailed;
-  };
-  for (int interim = 0;;) {
-    ex_->res.emplace(std::piecewise_construct, std::make_tuple(),
-                 std::make_tuple(http1::FieldsAllocator(*arena_)));
-    ex_->res->header_limit(kResponseHeaderLimit);
-    ex_->res->body_limit(boost::none);
-    if (ex_->head_request) ex_->res->skip(true);
-    bool got_bytes = ex_->up->buffer.size() > 0;
-    for (;;) {
-      error_code ec;
-      size_t n = ex_->up->buffer.size() ? ex_->res->put(ex_->up->buffer.data(), ec) : 0;
-      if (!ec && ex_->res->is_header_done()) {
-        std::string_view head(static_cast<const char*>(ex_->up->buffer.data().data()), n);
-        if (auto v = http1::CheckRawHead(head); !v.ok()) ec = bhttp::error::bad_field;
-        ex_->up->buffer.consume(n);
-        if (!ec) break;
-      }
-      if (ec && ec != bhttp::error::need_more) {
-        ex_->failure = {resilience::AttemptFailure::kReset, true, ex_->failure.body_used, 502,
-                    "upstream sent a malformed response head"};
-        co_return Attempt::kFailed;
-      }
-      if (expired_ || w_.coarse_now() >= try_deadline) co_return timed_out();
-      deadline = try_deadline;
-      auto [rec, rn] = co_await ex_->up->socket.async_read_some(ex_->up->buffer.prepare(kInitialBuffer), kNoThrow);
-      if (rec) {
-        if (expired_) co_return timed_out();
-        // A kept-alive connection closed under us before any response byte: the request
-        // never got an answer, so it may go once more on a fresh connection if it is safe.
-        bool bodyless = ex_->replay_ready || (!ex_->req->chunked() && ex_->req->content_length().value_or(0) == 0);
-        if (reused && !got_bytes && bodyless && Idempotent(req.method()) && !ex_->upgrade)
-          co_return Attempt::kRetryFresh;
-        ex_->failure = {resilience::AttemptFailure::kReset, true, ex_->failure.body_used, 502,
-                    "upstream closed the connection"};
-        co_return Attempt::kFailed;
-      }
-      got_bytes = true;
-      ex_->up->buffer.commit(rn);
-    }
-    auto& res = ex_->res->get();
-    if (auto v = http1::CheckResponse(res.base()); !v.ok()) {
-      ex_->failure = {resilience::AttemptFailure::kReset, true, ex_->failure.body_used, v.status, v.reason};
-      co_return Attempt::kFailed;
-    }
-    unsigned status = res.result_int();
-    if (status >= 200 || status == 101) break;
-    if (++interim > kMaxInterimResponses) {
-      ex_->failure = {resilience::AttemptFailure::kReset, true, ex_->failure.body_used, 502,
-                  "upstream sent too many interim responses"};
-      co_return Attempt::kFailed;
-    }
-    // Interim responses: 100 is Hermes' own business (it answered the client already); others
-    // (103 Early Hints) go to HTTP/1.1 clients as they are.
-    if (status != 100 && req.version() >= 11) {
-      ex_->out.clear();
-      http1::WriteResponseHead(ex_->out, res.base(), route, {{}, false, false, false, {}});
-      // The route timeout runs on across interim responses: writing one does not extend it.
-      if (co_await WriteClient(ex_->out)) co_return Attempt::kClientGone;
-      expired_ = false;
-      deadline = try_deadline;
-    }
-  }
-  co_return Attempt::kHead;
+// Interim responses (103 Early Hints...) go to HTTP/1.1 clients as they are; an HTTP/1.0 client
+// gets none.
+Task<bool> DownstreamSession::ForwardInterim(const http1::ResponseHeader& head, const Route& route) {
+  if (ex_->req->get().version() < 11) co_return true;
+  ex_->out.clear();
+  http1::WriteResponseHead(ex_->out, head, route, {{}, false, false, false, {}});
+  error_code ec = co_await WriteClient(ex_->out);
+  co_return !ec;
 }
-
 
 Task<bool> DownstreamSession::WriteBodyPiece(std::string_view piece, bool chunked_out, bool with_head) {
   std::array<char, 20> size_line{};
   std::array<asio::const_buffer, 4> bufs{};
   size_t i = 0;
   if (with_head) bufs[i++] = asio::buffer(ex_->out);
-  if (chunked_out && !piece.empty()) bufs[i++] = asio::buffer(ChunkSize(size_line, piece.size()));
+  if (chunked_out && !piece.empty()) bufs[i++] = asio::buffer(http1::ChunkSizeLine(size_line, piece.size()));
   if (!piece.empty()) bufs[i++] = asio::buffer(piece);
   if (chunked_out && !piece.empty()) bufs[i++] = asio::buffer("\r\n", 2);
   SetDeadline(settings_->idle_timeout);
