@@ -5,7 +5,6 @@
 #include <charconv>
 #include <optional>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 
@@ -20,6 +19,7 @@
 #include "dataplane/lb/load_balancer.h"
 #include "dataplane/proxy/retry_state.h"
 #include "dataplane/proxy/router.h"
+#include "dataplane/proxy/tunnel.h"
 #include "dataplane/proxy/upstream_attempt.h"
 #include "dataplane/server/worker.h"
 #include "dataplane/write_all.h"
@@ -135,7 +135,6 @@ class DownstreamSession final : public SessionBase, private proxy::DownstreamPor
   Task<bool> StreamChunkedResponse(bool chunked_out);
   Task<bool> WriteBodyPiece(std::string_view piece, bool chunked_out, bool with_head);
   Task<Outcome> Tunnel();
-  Task<void> Pump(Socket& from, Socket& to);
   Task<void> LingeringClose();
   Task<error_code> WriteClient(std::string_view data);
   void GenerateRequestId();
@@ -917,8 +916,8 @@ Task<bool> DownstreamSession::StreamChunkedResponse(bool chunked_out) {
   co_return true;
 }
 
-// After 101 Switching Protocols both connections carry another protocol: copy bytes both ways
-// until either side closes.
+// After 101 Switching Protocols: the response head and whatever either side already sent go
+// through, then the tunnel (proxy/tunnel.h) until either side closes.
 Task<Outcome> DownstreamSession::Tunnel() {
   std::array<asio::const_buffer, 2> to_client{asio::buffer(ex_->out), ex_->up->buffer.data()};
   SetDeadline(settings_->idle_timeout);
@@ -930,22 +929,8 @@ Task<Outcome> DownstreamSession::Tunnel() {
     if (uec) co_return Outcome::kClose;
     buffer_->consume(buffer_->size());
   }
-  using namespace asio::experimental::awaitable_operators;
-  co_await (Pump(socket_, ex_->up->socket) || Pump(ex_->up->socket, socket_));
+  co_await proxy::Splice(socket_, ex_->up->socket, *this, w_, settings_->idle_timeout);
   co_return Outcome::kClose;
-}
-
-Task<void> DownstreamSession::Pump(Socket& from, Socket& to) {
-  std::vector<char> buf(kStaging);
-  for (;;) {
-    SetDeadline(settings_->idle_timeout);
-    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), kNoThrow);
-    if (ec) break;
-    auto [wec, wn] = co_await WriteAll(to, asio::buffer(buf.data(), n));
-    if (wec) break;
-  }
-  error_code ec;
-  to.shutdown(tcp::socket::shutdown_send, ec);
 }
 
 }  // namespace
