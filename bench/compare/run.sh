@@ -10,6 +10,9 @@
 #   WRK_THREADS=1       wrk threads
 #   PROXIES="hermes nginx haproxy caddy"   subset / order of proxies
 #   SKIP_BUILD=1        do not build Hermes (use what is in build/release)
+#   HERMES_BASE_BIN=FILE  another hermes binary (an earlier commit's release build) run as the
+#                       proxy `hermes-base` with the same config as `hermes`: a change measured
+#                       against what it changes, in one run (PROXIES="hermes hermes-base ...")
 #   SKIP_IDLE=1         skip the idle-connection memory test
 #   IDLE_CONNS=10000    idle keep-alive connections for the memory test
 #   PROXY_CPU=1         the CPU every proxy is pinned to; wrk + upstream get all the others
@@ -254,7 +257,7 @@ EOF
 }
 
 run_hermes() {
-  local name=$1 port=$2 resilience=$3 d=$TMP/$1 aport
+  local name=$1 port=$2 resilience=$3 d=$TMP/$1 aport HERMES_BIN=${4:-$HERMES_BIN}
   mkdir -p "$d"
   next_port; aport=$NEXT_PORT
   write_hermes_config "$d" "$port" "$aport" "$resilience"
@@ -271,6 +274,11 @@ start_hermes() {
 
 start_hermes-bare() {
   run_hermes hermes-bare "$1" "    circuit_breaker: { enabled: false }"
+}
+
+start_hermes-base() {
+  [[ -n ${HERMES_BASE_BIN:-} ]] || { echo "HERMES_BASE_BIN is not set" >&2; return 1; }
+  run_hermes hermes-base "$1" "    outlier_detection: { consecutive_5xx: 5 }" "$HERMES_BASE_BIN"
 }
 
 start_nginx() {
@@ -373,6 +381,9 @@ EOF
 
 version_of() {
   case $1 in
+    hermes-base) local v=""
+             [[ -x ${HERMES_BASE_BIN:-} ]] && v=$(timeout 2 "$HERMES_BASE_BIN" --version 2>&1 </dev/null | head -n1)
+             echo "${v#hermes } ($HERMES_BASE_BIN)" ;;
     hermes|hermes-bare)  local v=""
              [[ -x $HERMES_BIN ]] && v=$(timeout 2 "$HERMES_BIN" --version 2>&1 </dev/null | head -n1)
              v=${v#hermes }
@@ -387,7 +398,7 @@ RUNNING=()
 STARTING=()
 ORDER=""  # the proxies asked for, valid and de-duplicated: the rows of the report
 for p in $PROXIES; do  # start them all, then wait for each (faster than one by one)
-  case $p in hermes|hermes-bare|nginx|haproxy|caddy) ;; *) log "unknown proxy '$p' (skipped)"; continue ;; esac
+  case $p in hermes|hermes-bare|hermes-base|nginx|haproxy|caddy) ;; *) log "unknown proxy '$p' (skipped)"; continue ;; esac
   [[ -n ${PORT[$p]:-} ]] && continue  # listed twice
   next_port; PORT[$p]=$NEXT_PORT
   ORDER+="$p "

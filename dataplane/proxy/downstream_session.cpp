@@ -48,8 +48,9 @@ enum class Outcome { kKeepAlive, kClose };
 
 class DownstreamSession final : public SessionBase, private proxy::DownstreamPort {
  public:
-  DownstreamSession(Worker& worker, Socket socket, std::string listener)
-      : w_(worker), socket_(std::move(socket)), listener_(std::move(listener)) {
+  // `socket` and `listener` belong to ServeConnection's frame, which holds the session too.
+  DownstreamSession(Worker& worker, Socket& socket, const std::string& listener)
+      : w_(worker), socket_(socket), listener_(listener) {
     w_.Attach(*this);
     error_code ec;
     auto remote = socket_.remote_endpoint(ec);
@@ -59,7 +60,6 @@ class DownstreamSession final : public SessionBase, private proxy::DownstreamPor
     } else {
       peer_ip_ = "unknown";
     }
-    client_ip_ = peer_ip_;
     socket_.set_option(tcp::no_delay(true), ec);
   }
 
@@ -68,11 +68,13 @@ class DownstreamSession final : public SessionBase, private proxy::DownstreamPor
     w_.Detach(*this);
   }
 
-  Task<void> Run();
   void Expire() override;
   void OnDrain() override;
 
  private:
+  // The connection's loop; a coroutine of its own would be one more frame per idle connection.
+  friend Task<void> dataplane::ServeConnection(Worker& worker, Socket socket, std::string listener);
+
   bool RefreshSnapshot();
   void TakeExchange() {
     if (!buffer_) buffer_ = w_.buffers().TakeReadBuffer();
@@ -121,7 +123,7 @@ class DownstreamSession final : public SessionBase, private proxy::DownstreamPor
   bool ChunkFramingTooLarge() const { return buffer_->size() >= settings_->max_header_bytes; }
   // RFC 9110 10.1.1: a client may wait for "100 Continue" before sending its body; Hermes answers
   // that itself, once, when it is about to read the body.
-  bool ExpectsContinue() const;
+  bool ExpectsContinue();
   Task<bool> SendContinue();
   // DownstreamPort: what the upstream attempt asks of the client's side.
   Task<std::optional<std::string_view>> NextBodyPiece() override;
@@ -145,13 +147,11 @@ class DownstreamSession final : public SessionBase, private proxy::DownstreamPor
   }
 
   Worker& w_;
-  Socket socket_;
-  std::string listener_;
+  Socket& socket_;
+  const std::string& listener_;
   boost::asio::ip::address peer_;  // the TCP peer, IPv4-mapped addresses as IPv4
   std::string peer_ip_;
   bool peer_trusted_ = false;  // peer_ is in the listener's trusted_proxies
-  std::string trusted_client_;  // the client the trusted hops name (trusted peers only)
-  std::string_view client_ip_;  // peer_ip_, or trusted_client_
   SnapshotPtr snap_;
   const ListenerSettings* settings_ = nullptr;
   ListenerShard* listener_stats_ = nullptr;
@@ -161,7 +161,6 @@ class DownstreamSession final : public SessionBase, private proxy::DownstreamPor
   BufferPool::ReadBufferLease buffer_;  // client bytes; leftovers belong to the next request
   BufferPool::ArenaLease arena_;        // request + response fields of the exchange
   Lease<proxy::Exchange> ex_;
-  size_t body_piece_ = 0;  // bytes of buffer_ the last NextBodyPiece() handed out (consumed next time)
   bool waiting_ = false;  // between requests with nothing buffered: drain may close it
 };
 
@@ -194,28 +193,6 @@ void DownstreamSession::Expire() {
 
 void DownstreamSession::OnDrain() {
   if (waiting_) Expire();
-}
-
-Task<void> DownstreamSession::Run() {
-  bool first = true;
-  while (RefreshSnapshot()) {
-    waiting_ = !buffer_ || buffer_->size() == 0;
-    if (w_.draining() && waiting_) break;
-    SetDeadline(first ? settings_->header_timeout : settings_->idle_timeout);
-    first = false;
-    if (waiting_) {
-      // Nothing buffered: the wait for the next request holds no buffer, arena or exchange
-      // (epoll reports bytes that came before the wait was queued: SocketReadinessTest).
-      ReleaseExchange();
-      auto [ec] = co_await socket_.async_wait(Socket::wait_read, kNoThrow);
-      if (ec) break;
-      TakeExchange();
-    }
-    if (!co_await ServeRequest()) break;
-  }
-  error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_send, ec);
-  socket_.close(ec);
 }
 
 Task<error_code> DownstreamSession::WriteClient(std::string_view data) {
@@ -299,7 +276,7 @@ Task<bool> DownstreamSession::ServeRequest() {
   ex_->request_began = Clock::time_point::max();
   ex_->body_received = 0;
   ex_->body_streamed = 0;
-  body_piece_ = 0;
+  ex_->body_piece = 0;
 
   std::optional<size_t> head_size = co_await ReadRequestHead();
   if (!head_size) co_return false;
@@ -341,10 +318,10 @@ Task<bool> DownstreamSession::ServeRequest() {
     if (!normalized.ok) co_return co_await Reject(400, normalized.reason);
     ex_->path = normalized.path;
   }
-  client_ip_ = peer_ip_;  // a reload may have made a trusted peer untrusted
+  ex_->client_ip = peer_ip_;  // a reload may have made a trusted peer untrusted
   if (peer_trusted_) {
-    http1::ResolveClient(req.base(), peer_, true, settings_->trusted_proxies, trusted_client_);
-    client_ip_ = trusted_client_;
+    http1::ResolveClient(req.base(), peer_, true, settings_->trusted_proxies, ex_->trusted_client);
+    ex_->client_ip = ex_->trusted_client;
   }
 
   std::string_view host = NormalizeHost(req[field::host], ex_->host_scratch);
@@ -439,7 +416,7 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
   const resilience::RetrySettings& retry = route.retry;
   bool has_body = ex_->req->chunked() || ex_->req->content_length().value_or(0) > 0;
   ex_->replay.clear();
-  ex_->replay_ready = ex_->continue_sent = false;
+  ex_->replay_ready = ex_->continue_decided = false;
   if (has_body) {
     // A small body is read whole before anything of the cluster is taken, so a slow client holds
     // no upstream connection (nginx's request buffering); one up to the retry buffer limit is
@@ -447,9 +424,12 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
     uint64_t limit = settings_->request_buffer_bytes;
     if (!retry.implicit && retry.num_retries > 0) limit = std::max(limit, retry.buffer_limit);
     if (settings_->max_request_body > 0) limit = std::min(limit, settings_->max_request_body);
-    if (limit > 0 && !co_await BufferRequestBody(limit)) {
-      Finish(&route, ex_->status);
-      co_return Outcome::kClose;
+    if (limit > 0) {
+      bool buffered = co_await BufferRequestBody(limit);
+      if (!buffered) {
+        Finish(&route, ex_->status);
+        co_return Outcome::kClose;
+      }
     }
   }
 
@@ -508,7 +488,7 @@ std::optional<uint64_t> DownstreamSession::HashKey(const Cluster& cluster) const
         if (auto v = http1::FindCookie(req, policy.name)) return lb::Hash64(*v);
         break;
       case HashSource::kSourceIp:
-        return lb::Hash64(client_ip_);
+        return lb::Hash64(ex_->client_ip);
     }
   }
   return std::nullopt;
@@ -672,15 +652,18 @@ Task<bool> DownstreamSession::BufferRequestBody(uint64_t limit) {
 
 // RFC 9110 10.1.1: a client may wait for "100 Continue" before sending its body; Hermes answers
 // that itself, once, when it is about to read the body.
-bool DownstreamSession::ExpectsContinue() const {
+// Decided once, when the body is first wanted: a client that sent body bytes with its head is
+// not waiting, and a 100 never goes out in the middle of a body.
+bool DownstreamSession::ExpectsContinue() {
+  if (ex_->continue_decided) return false;
+  ex_->continue_decided = true;
   const auto& req = ex_->req->get();
-  return !ex_->continue_sent && req.version() >= 11 && buffer_->size() == 0 &&
+  return req.version() >= 11 && buffer_->size() == 0 &&
          http1::IEquals(req[field::expect], "100-continue");
 }
 
 // False when the client went away.
 Task<bool> DownstreamSession::SendContinue() {
-  ex_->continue_sent = true;
   error_code ec = co_await WriteClient("HTTP/1.1 100 Continue\r\n\r\n");
   co_return !ec;
 }
@@ -688,8 +671,8 @@ Task<bool> DownstreamSession::SendContinue() {
 // The client's body after what BufferRequestBody kept, for the upstream attempt: a length-
 // delimited body as it sits in buffer_, a chunked one decoded into the staging area.
 Task<std::optional<std::string_view>> DownstreamSession::NextBodyPiece() {
-  buffer_->consume(body_piece_);  // the attempt wrote the last piece
-  body_piece_ = 0;
+  buffer_->consume(ex_->body_piece);  // the attempt wrote the last piece
+  ex_->body_piece = 0;
   if (ExpectsContinue()) {  // checked here: a coroutine call per piece would allocate a frame
     bool continued = co_await SendContinue();
     if (!continued) co_return std::nullopt;
@@ -708,9 +691,9 @@ Task<std::optional<std::string_view>> DownstreamSession::NextBodyPiece() {
       buffer_->commit(n);
       ex_->body_received += n;
     }
-    body_piece_ = static_cast<size_t>(std::min<uint64_t>(remaining, buffer_->size()));
-    ex_->body_streamed += body_piece_;
-    co_return std::string_view(static_cast<const char*>(buffer_->data().data()), body_piece_);
+    ex_->body_piece = static_cast<size_t>(std::min<uint64_t>(remaining, buffer_->size()));
+    ex_->body_streamed += ex_->body_piece;
+    co_return std::string_view(static_cast<const char*>(buffer_->data().data()), ex_->body_piece);
   }
   char* staging = Staging();
   for (;;) {
@@ -936,8 +919,27 @@ Task<Outcome> DownstreamSession::Tunnel() {
 }  // namespace
 
 Task<void> ServeConnection(Worker& worker, Socket socket, std::string listener) {
-  DownstreamSession session(worker, std::move(socket), std::move(listener));
-  co_await session.Run();
+  DownstreamSession s(worker, socket, listener);
+  bool first = true;
+  while (s.RefreshSnapshot()) {
+    s.waiting_ = !s.buffer_ || s.buffer_->size() == 0;
+    if (s.w_.draining() && s.waiting_) break;
+    s.SetDeadline(first ? s.settings_->header_timeout : s.settings_->idle_timeout);
+    first = false;
+    if (s.waiting_) {
+      // Nothing buffered: the wait for the next request holds no buffer, arena or exchange
+      // (epoll reports bytes that came before the wait was queued: SocketReadinessTest).
+      s.ReleaseExchange();
+      auto [ec] = co_await s.socket_.async_wait(Socket::wait_read, kNoThrow);
+      if (ec) break;
+      s.TakeExchange();
+    }
+    if (!co_await s.ServeRequest()) break;
+  }
+  error_code ec;
+  s.socket_.shutdown(tcp::socket::shutdown_send, ec);
+  s.socket_.close(ec);
 }
+
 
 }  // namespace hermes::dataplane

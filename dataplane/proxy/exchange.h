@@ -48,6 +48,8 @@ struct Exchange {
   std::string replay;        // request body kept for retries (BufferRequestBody)
   std::string sticky_field;  // Set-Cookie or header line pinning the client
   std::string host_scratch;  // lower-cased Host
+  std::string trusted_client;  // the client the trusted hops name (trusted peers only)
+  std::string_view client_ip;  // the peer's address, or trusted_client
   std::unique_ptr<char[]> staging;  // decoded chunked bodies pass through here
   std::vector<const void*> head_fields;  // a chunked request's head fields (not its trailers)
   upstream::ConnectionPtr up;
@@ -61,9 +63,10 @@ struct Exchange {
   Clock::time_point body_began{};     // the head was complete (coarse)
   uint64_t body_received = 0;         // body bytes (decoded, for chunked) read after the head
   uint64_t body_streamed = 0;         // length-delimited body bytes handed to the upstream attempt
+  size_t body_piece = 0;  // bytes of the read buffer the last NextBodyPiece() handed out
   unsigned status = 0;
   bool replay_ready = false;  // replay holds the whole body
-  bool continue_sent = false;
+  bool continue_decided = false;  // whether to send 100 Continue was decided (ExpectsContinue)
   bool client_keep_alive = false;
   bool request_sent = false;
   bool response_started = false;
@@ -72,9 +75,11 @@ struct Exchange {
   bool head_request = false;
 };
 
-// A replay buffer bigger than this goes back to the heap with its exchange: the free list keeps
-// small exchanges only.
+// What a kept exchange may hold on to: strings that grew past this (a big body kept for retries,
+// a long target or head) go back to the heap with their exchange, so the worker's free list
+// holds at most max_pooled x (kKeptStringCapacity x 6 + the 16 KiB staging area).
 inline constexpr std::size_t kKeptReplayCapacity = 16384;
+inline constexpr std::size_t kKeptStringCapacity = 4096;
 
 inline bool Exchange::Reuse(Exchange& e) {
   e.req.reset();
@@ -82,8 +87,11 @@ inline bool Exchange::Reuse(Exchange& e) {
   e.up.reset();
   e.served = nullptr;
   e.head_fields.clear();
-  return e.replay.capacity() <= kKeptReplayCapacity && e.out.capacity() <= 65536 &&
-         e.target.capacity() <= 65536 && e.path_scratch.capacity() <= 65536;
+  return e.replay.capacity() <= kKeptReplayCapacity && e.out.capacity() <= kKeptStringCapacity &&
+         e.target.capacity() <= kKeptStringCapacity &&
+         e.path_scratch.capacity() <= kKeptStringCapacity &&
+         e.host_scratch.capacity() <= kKeptStringCapacity &&
+         e.sticky_field.capacity() <= kKeptStringCapacity && e.head_fields.capacity() <= 64;
 }
 
 }  // namespace hermes::dataplane::proxy

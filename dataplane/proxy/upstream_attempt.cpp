@@ -168,8 +168,8 @@ Task<UpstreamAttempt::Step> UpstreamAttempt::SendRequest(bool reused) {
   co_return Step::kHead;
 }
 
-// A body the exchange does not keep whole: what BufferRequestBody kept (its first bytes) goes
-// with the head, then every piece as the client sends it, re-framed as chunks when the client
+// A body the exchange does not keep whole: the head goes first, with what BufferRequestBody kept
+// (its first bytes) if anything, then every piece as the client sends it, re-framed as chunks when the client
 // sent chunks. A piece taken from the client stays `pending_` until it is written, so a try that
 // fails before writing any of it (a fresh connection, another endpoint) sends it again.
 Task<UpstreamAttempt::Step> UpstreamAttempt::SendStreamedBody(bool chunked, bool can_retry_fresh) {
@@ -178,7 +178,9 @@ Task<UpstreamAttempt::Step> UpstreamAttempt::SendStreamedBody(bool chunked, bool
   for (;;) {
     std::string_view piece;
     bool from_client = false;
-    if (first && !ex_.replay.empty()) {
+    if (first) {
+      // The head goes at once, with the kept prefix if there is one: a client slow to send its
+      // body does not leave a pooled connection idle long enough for the upstream to close it.
       piece = ex_.replay;
     } else {
       if (!pending_) {

@@ -93,7 +93,7 @@ class Worker {
   StatsStore& stats_;
   // Before io_: the sessions' frames, destroyed with io_, give their leases back to these.
   BufferPool buffers_;
-  FreeList<proxy::Exchange> exchanges_{256, &proxy::Exchange::Reuse};
+  FreeList<proxy::Exchange> exchanges_{128, &proxy::Exchange::Reuse};
   // Only this worker's thread does I/O on its sockets (other threads only post), so the
   // reactor's per-descriptor locking can go; the scheduler keeps its lock for those posts.
   asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
