@@ -12,8 +12,10 @@ start and exit are in the figure, as an operator sees it.
 
     bench/apply/served.py [--build build/release] [--runs 15] [--sizes 10,100,1000]
 
-Prints one line per size: median and p90 in ms, and the ratio of each median to the smallest
-size's.
+Prints one line per size: median and p90 in ms, the ratio of each median to the smallest
+size's, the median time hermesctl itself took (until its apply returned: the control plane
+parsed, validated, diffed, stored and pushed the whole document) and the median of what came after
+it returned until the proxy served the change (the data plane's part).
 """
 import argparse
 import http.client
@@ -109,6 +111,7 @@ def main():
         env = dict(os.environ, HERMES_SERVER=f"127.0.0.1:{cp_port}")
         path = os.path.join(tmp, "config.yaml")
         poller = Poller(listen)
+        ctl_ms = []
 
         def apply(n, moved_to, message):
             with open(path, "w") as f:
@@ -118,6 +121,7 @@ def main():
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             if r.returncode != 0:
                 sys.exit(f"served.py: hermesctl apply failed: {r.stderr}")
+            ctl_ms.append((time.monotonic() - started) * 1000)
             return started
 
         def served_by(n, name):
@@ -128,11 +132,14 @@ def main():
         base = None
         print(f"# {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {os.cpu_count()} CPUs, load average "
               f"{open('/proc/loadavg').read().split()[0:3]}, {args.runs} runs per size")
-        print(f"{'clusters':>9} {'median_ms':>10} {'p90_ms':>8} {'vs_first':>9}")
+        print(f"{'clusters':>9} {'median_ms':>10} {'p90_ms':>8} {'vs_first':>9} {'hermesctl_ms':>13} "
+          f"{'after_ctl_ms':>13}")
         for n in sizes:
             apply(n, "a", f"bench {n} clusters")
             wait_for(lambda: served_by(n, "a"), 30, f"{n} clusters served")
             times = []
+            ctl_ms.clear()
+            after = []
             current = "a"
             for i in range(args.runs):
                 current = "b" if current == "a" else "a"
@@ -142,11 +149,13 @@ def main():
                     if time.monotonic() > until:
                         sys.exit(f"served.py: {n} clusters: the change was not served in 30 s")
                 times.append((time.monotonic() - started) * 1000)
+                after.append(times[-1] - ctl_ms[-1])
             times.sort()
             median = statistics.median(times)
             p90 = times[min(len(times) - 1, int(len(times) * 0.9))]
             base = base or median
-            print(f"{n:>9} {median:>10.1f} {p90:>8.1f} {median / base:>9.2f}", flush=True)
+            print(f"{n:>9} {median:>10.1f} {p90:>8.1f} {median / base:>9.2f} "
+                  f"{statistics.median(ctl_ms):>13.1f} {statistics.median(after):>13.2f}", flush=True)
     finally:
         for p in reversed(procs):
             p.terminate()
