@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "tests/e2e/fleet_support.h"
+#include "tests/support/eventually.h"
 
 namespace hermes::e2e {
 namespace {
@@ -223,10 +224,11 @@ TEST_F(FleetRolloutTest, AVersionSendingTrafficToADeadUpstreamIsAbortedAndItsCan
 
   // Clients keep sending through every proxy; each records its failures.
   std::atomic<bool> stop{false};
-  std::map<std::string, std::atomic<int>> failures, sent;
+  std::map<std::string, std::atomic<int>> failures, sent, batches;
   for (const std::string& id : ids_) {
     failures[id] = 0;
     sent[id] = 0;
+    batches[id] = 0;
   }
   std::vector<std::thread> clients;
   for (const std::string& id : ids_) {
@@ -238,6 +240,7 @@ TEST_F(FleetRolloutTest, AVersionSendingTrafficToADeadUpstreamIsAbortedAndItsCan
           ++sent[id];
           if (line != "200") ++failures[id];
         }
+        ++batches[id];  // counted once curl's 20 requests are all done
       }
     });
   }
@@ -254,6 +257,10 @@ TEST_F(FleetRolloutTest, AVersionSendingTrafficToADeadUpstreamIsAbortedAndItsCan
   EXPECT_LT(r.updated_unix_ms() - r.started_unix_ms(), 15000) << r.reason();
 
   ASSERT_TRUE(WaitRunning(*cp_, All(v1_)));
+  // Failures are counted per batch of 20: the batch under way when the canary went back may
+  // still hold some of the bad version's. Every request of the batch after it is on v1.
+  const int batch_running = batches[canary];
+  ASSERT_TRUE(test::Eventually([&] { return batches[canary] > batch_running; }));
   const int canary_failures = failures[canary];
   std::this_thread::sleep_for(1500ms);
   stop = true;
