@@ -933,6 +933,9 @@ Task<void> ServeConnection(Worker& worker, Socket socket, std::string listener) 
       auto [ec] = co_await s.socket_.async_wait(Socket::wait_read, kNoThrow);
       if (ec) break;
       s.TakeExchange();
+      // The config may have changed while the connection waited (for an hour, say): the
+      // request is served on the current one.
+      if (!s.RefreshSnapshot()) break;
     }
     if (!co_await s.ServeRequest()) break;
   }

@@ -17,6 +17,7 @@
 
 #include "dataplane/admin/admin_server.h"
 #include "tests/integration/proxy_harness.h"
+#include "tests/support/eventually.h"
 #include "tests/support/test_upstream.h"
 
 namespace hermes::integration {
@@ -25,16 +26,9 @@ namespace {
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
-// Calls `probe` until it returns true or `limit` passes; the last result. Counters are
-// updated just after a response is written, so a client may read the response first.
-bool Eventually(const std::function<bool()>& probe, std::chrono::milliseconds limit = 2s) {
-  const auto until = Clock::now() + limit;
-  for (;;) {
-    if (probe()) return true;
-    if (Clock::now() > until) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-}
+// Counters are updated just after a response is written, so a client may read the response
+// before they move: the tests wait for them.
+using test::Eventually;
 
 // A config file in a fresh temporary directory, removed at the end of the test.
 class ConfigFile {
@@ -137,6 +131,27 @@ TEST_F(ProxyLifecycleTest, ReloadServesARouteAddedToTheFile) {
   EXPECT_EQ(proxy_->server().Reload(), std::vector<std::string>{});
   EXPECT_EQ(StatusOf("/b"), 200u);
   EXPECT_EQ(StatusOf("/a"), 200u);
+}
+
+TEST_F(ProxyLifecycleTest, AReloadAppliesToTheNextRequestOfAConnectionIdleThroughIt) {
+  ConfigFile file;
+  const std::string before =
+      ProxyYaml({upstream_.port()}, "  - { name: a, match: { prefix: /a }, cluster: up }\n");
+  file.Write(before);
+  proxy_ = std::make_unique<Proxy>(before, file.path());
+  HttpConnection kept(proxy_->port());
+  auto first = kept.Request(Get("/b"));
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->result_int(), 404u);
+
+  file.Write(ProxyYaml({upstream_.port()},
+                       "  - { name: a, match: { prefix: /a }, cluster: up }\n"
+                       "  - { name: b, match: { prefix: /b }, cluster: up }\n"));
+  ASSERT_EQ(proxy_->server().Reload(), std::vector<std::string>{});
+  ASSERT_TRUE(Eventually([&] { return StatusOf("/b") == 200u; })) << "the workers have it";
+  auto second = kept.Request(Get("/b"));  // the same connection, waiting while the reload ran
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->result_int(), 200u) << "served on the snapshot from before the wait";
 }
 
 TEST_F(ProxyLifecycleTest, InvalidFileIsRefusedAndTheRunningConfigStays) {
