@@ -18,6 +18,7 @@
 #include "controlplane/discovery/discovery_server.h"
 #include "dataplane/discovery/discovery_client.h"
 #include "tests/integration/proxy_harness.h"
+#include "tests/support/eventually.h"
 #include "tests/support/test_upstream.h"
 
 namespace hermes::integration {
@@ -28,13 +29,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kNode = "p1";
 
-bool Eventually(const std::function<bool()>& probe, std::chrono::milliseconds limit = 10s) {
-  for (const auto until = Clock::now() + limit;;) {
-    if (probe()) return true;
-    if (Clock::now() > until) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-}
+using test::Eventually;
 
 // A long idle timeout, so that only the drain can close an idle connection within the tests.
 // `more_listeners` and `more_routes`: YAML items appended to each list.
