@@ -37,11 +37,26 @@ using http1::Framing;
 // 64 KiB. Small enough that an idle keep-alive connection stays cheap.
 constexpr size_t kInitialBuffer = 4096;
 constexpr size_t kBodyRead = 65536;
-constexpr size_t kStaging = 16384;  // decoded chunked bodies pass through here
+constexpr size_t kStaging = proxy::Exchange::kStaging;
 constexpr size_t kResponseHeaderLimit = 65536;
 
 constexpr std::string_view kOverloadedField = "x-hermes-overloaded: true\r\n";
 const SystemMonotonicClock kSteadyClock;
+
+// The response's Content-Length. GCC 12 reports the boost::optional Beast returns as maybe
+// uninitialized once it is inlined here (a false positive: content_length_unchecked returns
+// boost::none or a value); the function exists to keep that in one place.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+[[gnu::noinline]] std::optional<uint64_t> ResponseLength(const http1::ResponseParser& parser) {
+  if (auto length = parser.content_length()) return *length;
+  return std::nullopt;
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 // How one proxied exchange ended, for the connection's next step.
 enum class Outcome { kKeepAlive, kClose };
@@ -128,23 +143,20 @@ class DownstreamSession final : public SessionBase, private proxy::DownstreamPor
   // DownstreamPort: what the upstream attempt asks of the client's side.
   Task<std::optional<std::string_view>> NextBodyPiece() override;
   Task<bool> ForwardInterim(const http1::ResponseHeader& head, const Route& route) override;
-  Task<Outcome> SendResponse(const Route& route, std::string_view extra_fields);
+  Task<Outcome> SendResponse(const Route& route, proxy::UpstreamAttempt& upstream,
+                             std::string_view extra_fields);
   Task<Outcome> LocalFailure(unsigned status, std::string_view reason, std::string_view extra_fields = {});
   std::optional<uint64_t> HashKey(const Cluster& cluster) const;
   std::optional<size_t> StickyEndpoint(const Cluster& cluster) const;
   std::string_view StickyField(const Cluster& cluster, const Endpoint& ep);
-  Task<bool> StreamRawResponse(uint64_t length, bool until_close, bool chunked_out);
-  Task<bool> StreamChunkedResponse(bool chunked_out);
+  Task<bool> StreamResponseBody(proxy::UpstreamAttempt& upstream, bool chunked_out);
   Task<bool> WriteBodyPiece(std::string_view piece, bool chunked_out, bool with_head);
   Task<Outcome> Tunnel();
   Task<void> LingeringClose();
   Task<error_code> WriteClient(std::string_view data);
   void GenerateRequestId();
   void Finish(const Route* route, unsigned status);
-  char* Staging() {
-    if (!ex_->staging) ex_->staging = std::make_unique<char[]>(kStaging);
-    return ex_->staging.get();
-  }
+  char* Staging() { return ex_->Staging(); }
 
   Worker& w_;
   Socket& socket_;
@@ -454,7 +466,7 @@ Task<Outcome> DownstreamSession::Proxy(const Route& route) {
     case proxy::RouterResult::Kind::kResponse: {
       const Endpoint& ep = *result.endpoint;
       std::string_view set_sticky = result.pin ? StickyField(cluster, ep) : std::string_view();
-      outcome = co_await SendResponse(route, set_sticky);
+      outcome = co_await SendResponse(route, connector, set_sticky);
       // The upstream connection is reusable only after a complete exchange it agreed to keep alive.
       if (ex_->response_complete && ex_->up && !ex_->upgrade && ex_->res->keep_alive() && ex_->request_sent &&
           ex_->up->buffer.size() == 0) {
@@ -747,7 +759,8 @@ Task<bool> DownstreamSession::WriteBodyPiece(std::string_view piece, bool chunke
   co_return !ec;
 }
 
-Task<Outcome> DownstreamSession::SendResponse(const Route& route, std::string_view extra_fields) {
+Task<Outcome> DownstreamSession::SendResponse(const Route& route, proxy::UpstreamAttempt& upstream,
+                                              std::string_view extra_fields) {
   auto& res = ex_->res->get();
   auto& req = ex_->req->get();
   unsigned status = res.result_int();
@@ -763,9 +776,10 @@ Task<Outcome> DownstreamSession::SendResponse(const Route& route, std::string_vi
   bool client_11 = req.version() >= 11;
   if (w_.draining()) ex_->client_keep_alive = false;  // say so in this response, then close
   bool no_body = status == 204 || status == 304 || ex_->head_request;
-  auto length = ex_->res->content_length();
+  std::optional<uint64_t> length = ResponseLength(*ex_->res);
   http1::ForwardedResponse fwd;
   enum class Body { kNone, kLength, kChunked, kUntilClose } body = Body::kNone;
+  uint64_t body_length = 0;
   if (ex_->head_request) {
     fwd.framing.kind = Framing::Kind::kAsIs;
   } else if (no_body) {
@@ -774,7 +788,8 @@ Task<Outcome> DownstreamSession::SendResponse(const Route& route, std::string_vi
     body = Body::kChunked;
   } else if (length) {
     body = Body::kLength;
-    fwd.framing = {Framing::Kind::kLength, *length};
+    body_length = *length;
+    fwd.framing = {Framing::Kind::kLength, body_length};
   } else {
     body = Body::kUntilClose;  // HTTP/1.0-style upstream: the body ends when it closes
   }
@@ -796,100 +811,40 @@ Task<Outcome> DownstreamSession::SendResponse(const Route& route, std::string_vi
   ex_->response_started = true;
 
   bool ok = true;
-  switch (body) {
-    case Body::kNone:
-      ok = co_await WriteBodyPiece({}, false, true);
-      break;
-    case Body::kLength:
-      ok = co_await StreamRawResponse(*length, false, false);
-      break;
-    case Body::kUntilClose:
-      ok = co_await StreamRawResponse(0, true, chunked_out);
-      break;
-    case Body::kChunked:
-      ok = co_await StreamChunkedResponse(chunked_out);
-      break;
+  if (body == Body::kNone) {
+    ok = co_await WriteBodyPiece({}, false, true);
+  } else {
+    upstream.StartResponseBody(body == Body::kLength    ? proxy::ResponseFraming::kLength
+                               : body == Body::kChunked ? proxy::ResponseFraming::kChunked
+                                                        : proxy::ResponseFraming::kUntilClose,
+                               body_length);
+    ok = co_await StreamResponseBody(upstream, chunked_out);
   }
   if (!ok) co_return Outcome::kClose;
   ex_->response_complete = true;
   co_return ex_->client_keep_alive ? Outcome::kKeepAlive : Outcome::kClose;
 }
 
-// Forwards body bytes as they come, straight from the upstream connection's buffer.
-Task<bool> DownstreamSession::StreamRawResponse(uint64_t length, bool until_close, bool chunked_out) {
+// The response body as the upstream attempt hands it over, re-framed for the client: the head
+// goes with whatever of the body has already arrived, the rest as it comes. Broken framing from
+// the upstream is never passed on: a 502 if the client has seen nothing yet, else the connection
+// closes mid-body (as it does when the upstream's body is cut short).
+Task<bool> DownstreamSession::StreamResponseBody(proxy::UpstreamAttempt& upstream, bool chunked_out) {
+  using State = proxy::ResponsePiece::State;
   bool with_head = true;
-  uint64_t remaining = length;
   for (;;) {
-    size_t avail = ex_->up->buffer.size();
-    size_t k = until_close ? avail : static_cast<size_t>(std::min<uint64_t>(remaining, avail));
-    if (k > 0 || with_head) {
-      std::string_view piece(static_cast<const char*>(ex_->up->buffer.data().data()), k);
-      bool last = !until_close && remaining == k;
-      if (!co_await WriteBodyPiece(piece, chunked_out, with_head)) co_return false;
-      with_head = false;
-      ex_->up->buffer.consume(k);
-      remaining -= until_close ? 0 : k;
-      if (last) break;
-    }
-    SetDeadline(settings_->idle_timeout);
-    auto [ec, n] = co_await ex_->up->socket.async_read_some(
-        ex_->up->buffer.prepare(until_close ? kBodyRead
-                                        : static_cast<size_t>(std::min<uint64_t>(remaining, kBodyRead))),
-        kNoThrow);
-    if (ec) {
-      if (until_close && ec == asio::error::eof) {
-        error_code pec;
-        ex_->res->put_eof(pec);
-        break;
-      }
-      co_return false;  // truncated: the client sees the connection close
-    }
-    ex_->up->buffer.commit(n);
-  }
-  if (chunked_out) {
-    SetDeadline(settings_->idle_timeout);
-    auto [ec, n] = co_await WriteAll(socket_, asio::buffer("0\r\n\r\n", 5));
-    if (ec) co_return false;
-  }
-  co_return true;
-}
-
-Task<bool> DownstreamSession::StreamChunkedResponse(bool chunked_out) {
-  auto& body = ex_->res->get().body();
-  char* staging = Staging();
-  bool with_head = true;
-  while (!ex_->res->is_done()) {
-    body.data = staging;
-    body.size = kStaging;
-    body.more = true;
-    error_code ec;
-    size_t consumed = ex_->up->buffer.size() ? ex_->res->put(ex_->up->buffer.data(), ec) : 0;
-    ex_->up->buffer.consume(consumed);
-    if (ec == bhttp::error::need_buffer || ec == bhttp::error::need_more) ec = {};
-    if (ec) {
-      // Broken framing from the upstream is never passed on: a 502 if the client has seen
-      // nothing yet, else the connection closes mid-body.
-      if (with_head) co_await Reject(502, "upstream sent a malformed chunked body");
+    proxy::ResponsePiece piece = co_await upstream.NextResponsePiece(/*may_wait=*/!with_head);
+    if (piece.state == State::kMalformed) {
+      if (with_head) co_await Reject(502, piece.reason);
       co_return false;
     }
-    size_t produced = kStaging - body.size;
-    if (produced > 0 || with_head) {
-      if (!co_await WriteBodyPiece({staging, produced}, chunked_out, with_head)) co_return false;
+    if (piece.state == State::kTruncated) co_return false;
+    if (!piece.data.empty() || with_head) {
+      bool written = co_await WriteBodyPiece(piece.data, chunked_out, with_head);
+      if (!written) co_return false;
       with_head = false;
     }
-    if (ex_->res->is_done()) break;
-    if (consumed == 0 && produced == 0) {
-      if (ex_->up->buffer.size() >= kResponseHeaderLimit) {
-        // A chunk size line or trailer section longer than a response head may be: refused like
-        // broken framing.
-        if (with_head) co_await Reject(502, "upstream sent an oversized chunk header or trailer section");
-        co_return false;
-      }
-      SetDeadline(settings_->idle_timeout);
-      auto [rec, n] = co_await ex_->up->socket.async_read_some(ex_->up->buffer.prepare(kBodyRead), kNoThrow);
-      if (rec) co_return false;
-      ex_->up->buffer.commit(n);
-    }
+    if (piece.state == State::kEnd) break;
   }
   if (chunked_out) {
     SetDeadline(settings_->idle_timeout);

@@ -32,6 +32,13 @@ struct UpstreamFailure {
 
 struct Exchange {
   using Clock = std::chrono::steady_clock;
+  static constexpr std::size_t kStaging = 16384;  // decoded chunked bodies pass through here
+
+  // The staging area, allocated on first use and kept with the exchange.
+  char* Staging() {
+    if (!staging) staging = std::make_unique<char[]>(kStaging);
+    return staging.get();
+  }
 
   // Readies a returned exchange for its next request; false when it grew too big to keep.
   static bool Reuse(Exchange& e);

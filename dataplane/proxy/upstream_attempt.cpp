@@ -19,6 +19,7 @@ using http1::Framing;
 using resilience::AttemptFailure;
 
 constexpr size_t kHeadRead = 4096;
+constexpr size_t kBodyRead = 65536;
 constexpr size_t kResponseHeaderLimit = 65536;
 // Interim (1xx) responses forwarded per request at most (Envoy keeps no count; a stream of 103s
 // would otherwise keep a request open for ever): past it, 502.
@@ -277,6 +278,72 @@ Task<UpstreamAttempt::Step> UpstreamAttempt::ReadResponseHead(bool reused) {
     }
   }
   co_return Step::kHead;
+}
+
+void UpstreamAttempt::StartResponseBody(ResponseFraming framing, uint64_t length) {
+  response_framing_ = framing;
+  response_remaining_ = length;
+  response_piece_ = 0;
+}
+
+Task<ResponsePiece> UpstreamAttempt::NextResponsePiece(bool may_wait) {
+  using State = ResponsePiece::State;
+  upstream::Connection& up = *ex_.up;
+  up.buffer.consume(response_piece_);  // the caller wrote the last piece
+  response_piece_ = 0;
+  if (response_framing_ != ResponseFraming::kChunked) {
+    const bool until_close = response_framing_ == ResponseFraming::kUntilClose;
+    for (;;) {
+      if (!until_close && response_remaining_ == 0) co_return ResponsePiece{State::kEnd};
+      size_t avail = up.buffer.size();
+      size_t k = until_close ? avail : static_cast<size_t>(std::min<uint64_t>(response_remaining_, avail));
+      if (k > 0 || !may_wait) {
+        response_piece_ = k;
+        if (!until_close) response_remaining_ -= k;
+        co_return ResponsePiece{State::kData, {static_cast<const char*>(up.buffer.data().data()), k}};
+      }
+      SetDeadline(peer_.idle_timeout);
+      size_t want = until_close ? kBodyRead
+                                : static_cast<size_t>(std::min<uint64_t>(response_remaining_, kBodyRead));
+      auto [ec, n] = co_await up.socket.async_read_some(up.buffer.prepare(want), kNoThrow);
+      if (ec) {
+        if (until_close && ec == asio::error::eof) {
+          error_code pec;
+          ex_.res->put_eof(pec);
+          co_return ResponsePiece{State::kEnd};
+        }
+        co_return ResponsePiece{State::kTruncated};
+      }
+      up.buffer.commit(n);
+    }
+  }
+  auto& body = ex_.res->get().body();
+  char* staging = ex_.Staging();
+  for (;;) {
+    if (ex_.res->is_done()) co_return ResponsePiece{State::kEnd};
+    body.data = staging;
+    body.size = Exchange::kStaging;
+    body.more = true;
+    error_code ec;
+    size_t consumed = up.buffer.size() ? ex_.res->put(up.buffer.data(), ec) : 0;
+    up.buffer.consume(consumed);
+    if (ec == bhttp::error::need_buffer || ec == bhttp::error::need_more) ec = {};
+    if (ec) co_return ResponsePiece{State::kMalformed, {}, "upstream sent a malformed chunked body"};
+    size_t produced = Exchange::kStaging - body.size;
+    if (produced > 0 || !may_wait) co_return ResponsePiece{State::kData, {staging, produced}};
+    if (ex_.res->is_done()) co_return ResponsePiece{State::kEnd};
+    if (consumed > 0) continue;
+    if (up.buffer.size() >= kResponseHeaderLimit) {
+      // A chunk size line or trailer section longer than a response head may be: refused like
+      // broken framing.
+      co_return ResponsePiece{State::kMalformed, {},
+                              "upstream sent an oversized chunk header or trailer section"};
+    }
+    SetDeadline(peer_.idle_timeout);
+    auto [rec, n] = co_await up.socket.async_read_some(up.buffer.prepare(kBodyRead), kNoThrow);
+    if (rec) co_return ResponsePiece{State::kTruncated};
+    up.buffer.commit(n);
+  }
 }
 
 }  // namespace hermes::dataplane::proxy

@@ -42,6 +42,22 @@ struct DownstreamPeer {
   Millis idle_timeout{60000};  // the listener's: every write and body read
 };
 
+// A piece of the response body (NextResponsePiece).
+struct ResponsePiece {
+  enum class State : uint8_t {
+    kData,       // `data` (possibly empty when the caller did not let it wait)
+    kEnd,        // the body is complete
+    kMalformed,  // broken chunked framing: never passed on (`reason` says what)
+    kTruncated,  // the upstream closed or failed mid-body
+  };
+  State state = State::kEnd;
+  std::string_view data;
+  std::string_view reason;  // kMalformed, static text
+};
+
+// How the response body is delimited on the upstream connection.
+enum class ResponseFraming : uint8_t { kLength, kChunked, kUntilClose };
+
 class UpstreamAttempt final : public UpstreamConnector {
  public:
   UpstreamAttempt(Worker& worker, SessionBase& timing, DownstreamPort& downstream, Exchange& ex,
@@ -53,6 +69,12 @@ class UpstreamAttempt final : public UpstreamConnector {
   Task<TryReport> Try(const Endpoint& endpoint, const RetryState& retry) override;
   void Abandon() override;
   Task<void> Backoff(std::chrono::milliseconds wait) override;
+
+  // The response body of the try that answered, decoded if chunked. StartResponseBody first;
+  // then each piece stays valid until the next call. With `may_wait` false the call returns what
+  // has already arrived (maybe nothing) without reading, so the head can go out at once.
+  void StartResponseBody(ResponseFraming framing, uint64_t length);
+  Task<ResponsePiece> NextResponsePiece(bool may_wait);
 
  private:
   enum class Step : uint8_t { kHead, kFailed, kRetryFresh, kClientGone, kOverloaded };
@@ -77,6 +99,9 @@ class UpstreamAttempt final : public UpstreamConnector {
   const Route& route_;
   DownstreamPeer peer_;
   std::optional<std::string_view> pending_;  // a body piece taken from the client, not yet written
+  ResponseFraming response_framing_ = ResponseFraming::kLength;
+  uint64_t response_remaining_ = 0;  // kLength: body bytes not yet handed out
+  size_t response_piece_ = 0;        // bytes of the upstream buffer the last piece handed out
 };
 
 }  // namespace hermes::dataplane::proxy
