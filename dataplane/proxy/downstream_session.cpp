@@ -38,7 +38,6 @@ using http1::Framing;
 constexpr size_t kInitialBuffer = 4096;
 constexpr size_t kBodyRead = 65536;
 constexpr size_t kStaging = proxy::Exchange::kStaging;
-constexpr size_t kResponseHeaderLimit = 65536;
 
 constexpr std::string_view kOverloadedField = "x-hermes-overloaded: true\r\n";
 const SystemMonotonicClock kSteadyClock;
