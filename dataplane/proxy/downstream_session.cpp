@@ -75,6 +75,7 @@ class DownstreamSession final : public SessionBase, private proxy::DownstreamPor
       peer_ip_ = "unknown";
     }
     socket_.set_option(tcp::no_delay(true), ec);
+    socket_.non_blocking(true, ec);  // the read after a readiness wait must never block
   }
 
   ~DownstreamSession() override {
@@ -887,6 +888,13 @@ Task<void> ServeConnection(Worker& worker, Socket socket, std::string listener) 
       auto [ec] = co_await s.socket_.async_wait(Socket::wait_read, kNoThrow);
       if (ec) break;
       s.TakeExchange();
+      // The bytes are here: read them now rather than through another asynchronous read, whose
+      // completion would be one more pass through the worker's scheduler.
+      error_code rec;
+      size_t n = s.socket_.read_some(s.buffer_->prepare(kInitialBuffer), rec);
+      if (rec == asio::error::eof) break;
+      if (rec && rec != asio::error::would_block && rec != asio::error::try_again) break;
+      if (!rec) s.buffer_->commit(n);
       // The config may have changed while the connection waited (for an hour, say): the
       // request is served on the current one.
       if (!s.RefreshSnapshot()) break;
