@@ -42,21 +42,6 @@ constexpr size_t kStaging = proxy::Exchange::kStaging;
 constexpr std::string_view kOverloadedField = "x-hermes-overloaded: true\r\n";
 const SystemMonotonicClock kSteadyClock;
 
-// The response's Content-Length. GCC 12 reports the boost::optional Beast returns as maybe
-// uninitialized once it is inlined here (a false positive: content_length_unchecked returns
-// boost::none or a value); the function exists to keep that in one place.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-[[gnu::noinline]] std::optional<uint64_t> ResponseLength(const http1::ResponseParser& parser) {
-  if (auto length = parser.content_length()) return *length;
-  return std::nullopt;
-}
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-
 // How one proxied exchange ended, for the connection's next step.
 enum class Outcome { kKeepAlive, kClose };
 
@@ -107,10 +92,7 @@ class DownstreamSession final : public SessionBase, private proxy::DownstreamPor
     arena_.Release();
     buffer_.Release();
   }
-  void SetDeadline(Clock::duration d) {
-    expired = false;
-    deadline = d.count() > 0 ? w_.coarse_now() + d : Clock::time_point::max();
-  }
+  void SetDeadline(Clock::duration d) { SessionBase::SetDeadline(w_.coarse_now(), d); }
   // Before each read of the client's body: the idle timeout, the whole request's deadline and the
   // minimum body rate, whichever comes first.
   void SetBodyDeadline() {
@@ -304,8 +286,6 @@ Task<bool> DownstreamSession::ServeRequest() {
     co_return co_await Reject(414, "request line too long");
   if (auto v = http1::CheckRequest(req.base()); !v.ok()) co_return co_await Reject(v.status, v.reason);
   buffer_->consume(*head_size);
-  ex_->content_length.reset();
-  if (auto cl = ex_->req->content_length()) ex_->content_length = *cl;
   ex_->head_fields.clear();
   if (ex_->req->chunked()) {
     for (const auto& f : req) ex_->head_fields.push_back(&f);
@@ -776,7 +756,7 @@ Task<Outcome> DownstreamSession::SendResponse(const Route& route, proxy::Upstrea
   bool client_11 = req.version() >= 11;
   if (w_.draining()) ex_->client_keep_alive = false;  // say so in this response, then close
   bool no_body = status == 204 || status == 304 || ex_->head_request;
-  std::optional<uint64_t> length = ResponseLength(*ex_->res);
+  std::optional<uint64_t> length = http1::ContentLength(*ex_->res);
   http1::ForwardedResponse fwd;
   enum class Body { kNone, kLength, kChunked, kUntilClose } body = Body::kNone;
   uint64_t body_length = 0;

@@ -45,7 +45,6 @@ struct Exchange {
 
   std::optional<http1::RequestParser> req;   // fields in the connection's arena
   std::optional<http1::ResponseParser> res;  // fields in the connection's arena
-  std::optional<uint64_t> content_length;    // the request's, once its head is parsed
   std::string out;           // head being written (kept until the response starts, for retries)
   std::string target;        // rewritten request target
   std::string path_scratch;  // normalized path, when it differs from the client's

@@ -16,9 +16,7 @@ Task<void> Pump(Socket& from, Socket& to, SessionBase& timing, const Worker& wor
                 std::chrono::milliseconds idle_timeout) {
   std::vector<char> buf(kPumpBuffer);
   for (;;) {
-    timing.expired = false;
-    timing.deadline = idle_timeout.count() > 0 ? worker.coarse_now() + idle_timeout
-                                               : std::chrono::steady_clock::time_point::max();
+    timing.SetDeadline(worker.coarse_now(), idle_timeout);
     auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), kNoThrow);
     if (ec) break;
     auto [wec, wn] = co_await WriteAll(to, asio::buffer(buf.data(), n));

@@ -27,13 +27,10 @@ constexpr int kMaxInterimResponses = 16;
 
 }  // namespace
 
-void UpstreamAttempt::SetDeadline(Clock::duration d) {
-  timing_.expired = false;
-  timing_.deadline = d.count() > 0 ? w_.coarse_now() + d : Clock::time_point::max();
-}
+void UpstreamAttempt::SetDeadline(Clock::duration d) { timing_.SetDeadline(w_.coarse_now(), d); }
 
 bool UpstreamAttempt::Bodyless() const {
-  return ex_.replay_ready || (!ex_.req->chunked() && ex_.content_length.value_or(0) == 0);
+  return ex_.replay_ready || (!ex_.req->chunked() && http1::ContentLength(*ex_.req).value_or(0) == 0);
 }
 
 void UpstreamAttempt::Abandon() {
@@ -136,11 +133,11 @@ void UpstreamAttempt::WriteHead(const Endpoint& ep) {
                                                        : std::string_view(ep.address);
   Framing framing;
   if (ex_.replay_ready) {
-    if (!ex_.replay.empty() || ex_.content_length)
+    if (!ex_.replay.empty() || http1::ContentLength(*ex_.req))
       framing = {Framing::Kind::kLength, ex_.replay.size()};
   } else if (ex_.req->chunked()) {
     framing = {Framing::Kind::kChunked, 0};
-  } else if (auto cl = ex_.content_length) {
+  } else if (auto cl = http1::ContentLength(*ex_.req)) {
     framing = {Framing::Kind::kLength, *cl};
   }
   ex_.out.clear();
@@ -152,7 +149,7 @@ void UpstreamAttempt::WriteHead(const Endpoint& ep) {
 Task<UpstreamAttempt::Step> UpstreamAttempt::SendRequest(bool reused) {
   bool chunked = ex_.req->chunked() && !ex_.replay_ready;
   bool streamed =
-      chunked || (!ex_.replay_ready && ex_.content_length.value_or(0) > ex_.replay.size());
+      chunked || (!ex_.replay_ready && http1::ContentLength(*ex_.req).value_or(0) > ex_.replay.size());
   if (streamed) co_return co_await SendStreamedBody(chunked, reused && !ex_.request_sent);
 
   // The head and the whole body (if any) at once.

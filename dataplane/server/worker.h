@@ -28,6 +28,11 @@ class SessionBase : public boost::intrusive::list_base_hook<
   virtual ~SessionBase() = default;
   Clock::time_point deadline = Clock::time_point::max();
   bool expired = false;  // the deadline passed (Expire ran) since it was last set
+  // `d` from `now` (the worker's coarse time); zero or less: no deadline.
+  void SetDeadline(Clock::time_point now, Clock::duration d) {
+    expired = false;
+    deadline = d.count() > 0 ? now + d : Clock::time_point::max();
+  }
   // Cancels the session's pending I/O because its deadline passed.
   virtual void Expire() = 0;
   // Draining: a session waiting for a next request closes now; one serving finishes first.
