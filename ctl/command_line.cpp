@@ -185,7 +185,28 @@ BuiltArgs BuildApply(const CommandInput& in) {
   if (!in.positionals.empty()) return Usage(in.NoArguments());
   ApplyArgs a;
   if (const auto* f = in.Flag("--filename")) a.file = *f;
-  if (a.file.empty()) return Usage("apply needs the config file: -f FILE");
+  a.merge = in.Has("--merge");
+  if (const auto* r = in.Flag("--remove")) {
+    if (!a.merge) return Usage("--remove takes resources out in a merge; add --merge");
+    std::string_view list = *r;
+    while (!list.empty()) {
+      const size_t comma = list.find(',');
+      const std::string_view ref = list.substr(0, comma);
+      const size_t slash = ref.find('/');
+      const std::string_view type = ref.substr(0, slash);
+      if (slash == std::string_view::npos || slash + 1 == ref.size() ||
+          (type != "clusters" && type != "routes" && type != "listeners")) {
+        return Usage("--remove wants TYPE/NAME (clusters, routes or listeners), comma-separated, got " +
+                     Quoted(std::string(ref)));
+      }
+      a.remove.emplace_back(ref);
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    }
+  }
+  if (a.file.empty() && a.remove.empty()) {
+    return Usage(a.merge ? "apply --merge needs the resources to merge (-f FILE) or to remove (--remove)"
+                         : "apply needs the config file: -f FILE");
+  }
   if (const auto* m = in.Flag("--message")) a.message = *m;
   a.author = in.Author();
   a.dry_run = in.Has("--dry-run");

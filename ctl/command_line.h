@@ -50,6 +50,9 @@ struct ApplyArgs {
   bool stage = false;       // store only; `rollout start` sends it to proxies
   uint64_t if_version = 0;  // non-zero: refused unless the newest stored version is this one
   bool force = false;       // abort a rollout in progress first
+  // FILE holds only the resources to add or replace in the fleet's version (by name).
+  bool merge = false;
+  std::vector<std::string> remove;  // with merge: "clusters/NAME", "routes/NAME", "listeners/NAME"
   // A bigger file is refused before it is sent; the control plane has the same default.
   uint64_t max_config_bytes = config::DocumentLimits::kDefaultMaxBytes;
 };

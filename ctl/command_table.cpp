@@ -34,6 +34,8 @@ const std::vector<CommandSpec>& Commands() {
         {"--stage", "", kNone},
         {"--if-version", "", kText},
         {"--force", "", kNone},
+        {"--merge", "", kNone},
+        {"--remove", "", kText},
         {"--max-config-bytes", "", kText}},
        {}},
       {"get", {{"--version", "", kText}}, {"config"}},

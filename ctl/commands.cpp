@@ -120,14 +120,18 @@ Result<std::string> ResolveToken(const GlobalOptions& global) {
 
 int RunApply(const ApplyArgs& args, const Session& session, AdminStub& stub, std::ostream& out,
              std::ostream& err) {
-  const Result<std::string> file = ReadConfigFile(args.file, args.max_config_bytes);
-  if (!file) {
-    err << "hermesctl: " << file.error() << "\n";
-    return 1;
-  }
   v1::ApplyConfigRequest request;
-  request.set_yaml(*file);
-  request.set_source_name(args.file == "-" ? "<stdin>" : args.file);
+  if (!args.file.empty()) {
+    const Result<std::string> file = ReadConfigFile(args.file, args.max_config_bytes);
+    if (!file) {
+      err << "hermesctl: " << file.error() << "\n";
+      return 1;
+    }
+    request.set_yaml(*file);
+    request.set_source_name(args.file == "-" ? "<stdin>" : args.file);
+  }
+  request.set_merge(args.merge);
+  for (const std::string& ref : args.remove) request.add_remove(ref);
   request.set_author(args.author);
   request.set_message(args.message);
   request.set_dry_run(args.dry_run);

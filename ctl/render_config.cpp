@@ -97,7 +97,9 @@ Rendered RenderApply(const v1::ApplyConfigResponse& response, const ApplyArgs& a
     return r;
   }
 
-  const std::string source = args.file == "-" ? "<stdin>" : args.file;
+  const std::string source = args.file == "-"    ? "<stdin>"
+                             : args.file.empty() ? "the merge"
+                                                 : args.file;
   if (refused) {
     const int n = response.errors_size();
     r.err = "hermesctl: the control plane refused " + source + " (" + std::to_string(n) +

@@ -46,6 +46,7 @@ Exit codes: 0 ok, 1 failed (unreachable, refused, not found, conflict, a rollout
 constexpr std::string_view kApply =
     R"(Usage: hermesctl apply -f FILE [--message M] [--author A] [--dry-run] [--stage]
                        [--if-version N] [--force] [--max-config-bytes N]
+       hermesctl apply --merge [-f FILE] [--remove TYPE/NAME,...] [the flags above]
 
 Sends the YAML config in FILE (- for standard input) to the control plane, which parses,
 defaults and validates it and stores it as a new version, and sends it to every proxy. Prints
@@ -59,6 +60,14 @@ fleet-wide apply is refused; --force aborts the rollout first (its proxies go ba
 someone stored another one since, nothing is stored and hermesctl exits 1 with "version
 conflict".
 
+--merge changes a few resources of the fleet's version instead of sending all of it: FILE (native
+format) holds only listeners, routes and clusters, each with its name. Each replaces the one of
+that name, keeping its place, or is added after the others (a new route goes last: first match
+wins, so put one before a catch-all by applying the whole config). --remove takes resources out.
+Everything else stays as the fleet's version has it; the result is validated whole and stored as
+a new version, and the diff shows only what the merge touched. Its cost does not grow with the
+size of the config.
+
 Flags:
   -f, --filename FILE  the config file (required)
   -m, --message M      why this change (stored with the version)
@@ -67,6 +76,9 @@ Flags:
   --stage              store it only; roll it out later with `hermesctl rollout start`
   --if-version N       only if the newest stored version is N (7 or v7)
   --force              abort a rollout in progress first
+  --merge              FILE adds or replaces resources by name; the rest stays
+  --remove TYPE/NAME   with --merge: take clusters/NAME, routes/NAME or listeners/NAME out
+                       (comma-separated for several)
   --max-config-bytes N refuse FILE over N bytes before sending it (default 4194304, the
                        control plane's default --max-config-bytes)
 
@@ -74,7 +86,7 @@ Examples:
   hermesctl apply -f fleet.yaml -m "raise api timeout to 5s"
   hermesctl apply -f fleet.yaml --dry-run
   hermesctl apply -f fleet.yaml --stage -m "new payments cluster"
-  hermesctl apply -f fleet.yaml --if-version 12
+  hermesctl apply --merge -f payments.yaml --remove clusters/legacy -m "payments replace legacy"
 
 )";
 

@@ -5,17 +5,23 @@ proxy serves it, with 10, 100 and 1,000 clusters in the config.
 Starts, all on 127.0.0.1: two test upstreams ("a" and "b"), a control plane on a fresh SQLite
 file, one managed proxy. For each size N it applies a config of N clusters (one endpoint each, a
 prefix route /cK per cluster) and waits until it is served; then RUNS times it moves cluster
-c{N/2}'s endpoint from one upstream to the other with `hermesctl apply` and measures, from the
-moment hermesctl starts, until a request through the proxy to /c{N/2} is answered by the new
-upstream (polled over one keep-alive connection, ~0.2 ms per poll). The hermesctl process's own
-start and exit are in the figure, as an operator sees it.
+c{N/2}'s endpoint from one upstream to the other and measures, from the moment hermesctl starts,
+until a request through the proxy to /c{N/2} is answered by the new upstream (polled over one
+keep-alive connection, ~0.2 ms per poll). It does so two ways:
+
+- merge: `hermesctl apply --merge -f FILE` where FILE holds only cluster c{N/2} (what an operator
+  changing one cluster sends);
+- whole: `hermesctl apply -f FILE` with the whole N-cluster document, one endpoint changed.
+
+The hermesctl process's own start and exit are in the figures, as an operator sees them.
 
     bench/apply/served.py [--build build/release] [--runs 15] [--sizes 10,100,1000]
 
-Prints one line per size: median and p90 in ms, the ratio of each median to the smallest
-size's, the median time hermesctl itself took (until its apply returned: the control plane
-parsed, validated, diffed, stored and pushed the whole document) and the median of what came after
-it returned until the proxy served the change (the data plane's part).
+Prints one line per size and way: median and p90 in ms, the ratio of each median to the smallest
+size's (same way), the median time hermesctl itself took (until its apply returned: the control
+plane parsed, merged or read the document, validated, diffed, stored and pushed it) and the median
+of what came after it returned until the proxy served the change (the data plane's part). Exits 1
+when the merge's median at the largest size is more than 1.5x the smallest size's.
 """
 import argparse
 import http.client
@@ -54,6 +60,14 @@ def config(n, moved_to, upstream_ports, listen):
     for k in range(n):
         lines.append(f"  - {{ name: r{k}, match: {{ prefix: /c{k}/ }}, cluster: c{k} }}")
     return "\n".join(lines) + "\n"
+
+
+def one_cluster(n, moved_to, upstream_ports):
+    """The merge document: only cluster c{n/2}, written as in config()."""
+    port = upstream_ports[moved_to]
+    return ("clusters:\n"
+            f'  - {{ name: c{n // 2}, health_check: {{ enabled: false }}, '
+            f'endpoints: [ {{ address: "127.0.0.1:{port}" }} ] }}\n')
 
 
 class Poller:
@@ -113,12 +127,12 @@ def main():
         poller = Poller(listen)
         ctl_ms = []
 
-        def apply(n, moved_to, message):
+        def apply(n, moved_to, message, merge=False):
             with open(path, "w") as f:
-                f.write(config(n, moved_to, ups, listen))
+                f.write(one_cluster(n, moved_to, ups) if merge else config(n, moved_to, ups, listen))
+            argv = [binaries["ctl"], "apply", "-f", path, "-m", message] + (["--merge"] if merge else [])
             started = time.monotonic()
-            r = subprocess.run([binaries["ctl"], "apply", "-f", path, "-m", message], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            r = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             if r.returncode != 0:
                 sys.exit(f"served.py: hermesctl apply failed: {r.stderr}")
             ctl_ms.append((time.monotonic() - started) * 1000)
@@ -129,33 +143,40 @@ def main():
             return status == 200 and f"upstream {name}" in body
 
         sizes = [int(s) for s in args.sizes.split(",")]
-        base = None
+        base, last = {}, {}
         print(f"# {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {os.cpu_count()} CPUs, load average "
-              f"{open('/proc/loadavg').read().split()[0:3]}, {args.runs} runs per size")
-        print(f"{'clusters':>9} {'median_ms':>10} {'p90_ms':>8} {'vs_first':>9} {'hermesctl_ms':>13} "
-          f"{'after_ctl_ms':>13}")
+              f"{open('/proc/loadavg').read().split()[0:3]}, {args.runs} runs per size and way")
+        print(f"{'clusters':>9} {'way':>6} {'median_ms':>10} {'p90_ms':>8} {'vs_first':>9} "
+              f"{'hermesctl_ms':>13} {'after_ctl_ms':>13}")
+        current = "a"
         for n in sizes:
-            apply(n, "a", f"bench {n} clusters")
-            wait_for(lambda: served_by(n, "a"), 30, f"{n} clusters served")
-            times = []
-            ctl_ms.clear()
-            after = []
-            current = "a"
-            for i in range(args.runs):
-                current = "b" if current == "a" else "a"
-                started = apply(n, current, f"bench {n} move {i}")
-                until = started + 30
-                while not served_by(n, current):
-                    if time.monotonic() > until:
-                        sys.exit(f"served.py: {n} clusters: the change was not served in 30 s")
-                times.append((time.monotonic() - started) * 1000)
-                after.append(times[-1] - ctl_ms[-1])
-            times.sort()
-            median = statistics.median(times)
-            p90 = times[min(len(times) - 1, int(len(times) * 0.9))]
-            base = base or median
-            print(f"{n:>9} {median:>10.1f} {p90:>8.1f} {median / base:>9.2f} "
-                  f"{statistics.median(ctl_ms):>13.1f} {statistics.median(after):>13.2f}", flush=True)
+            apply(n, current, f"bench {n} clusters")
+            wait_for(lambda: served_by(n, current), 30, f"{n} clusters served")
+            for way in ("merge", "whole"):
+                times = []
+                ctl_ms.clear()
+                after = []
+                for i in range(args.runs):
+                    current = "b" if current == "a" else "a"
+                    started = apply(n, current, f"bench {n} {way} move {i}", merge=way == "merge")
+                    until = started + 30
+                    while not served_by(n, current):
+                        if time.monotonic() > until:
+                            sys.exit(f"served.py: {n} clusters ({way}): the change was not served in 30 s")
+                    times.append((time.monotonic() - started) * 1000)
+                    after.append(times[-1] - ctl_ms[-1])
+                times.sort()
+                median = statistics.median(times)
+                p90 = times[min(len(times) - 1, int(len(times) * 0.9))]
+                base.setdefault(way, median)
+                last[way] = median
+                print(f"{n:>9} {way:>6} {median:>10.1f} {p90:>8.1f} {median / base[way]:>9.2f} "
+                      f"{statistics.median(ctl_ms):>13.1f} {statistics.median(after):>13.2f}", flush=True)
+        growth = last["merge"] / base["merge"]
+        if growth > 1.5:
+            print(f"served.py: the merge's median grows {growth:.2f}x from {sizes[0]} to {sizes[-1]} clusters "
+                  f"(more than 1.5x: not flat)")
+            sys.exit(1)
     finally:
         for p in reversed(procs):
             p.terminate()

@@ -83,16 +83,30 @@ grpc::Status AdminService::ApplyConfig(grpc::ServerContext* context,
                                                 "ApplyConfig")) {
     return {grpc::StatusCode::INVALID_ARGUMENT, oversize->ToString()};
   }
-  std::string source = request->source_name().empty() ? "config" : request->source_name();
-  config::LoadResult loaded = config::LoadConfigString(request->yaml(), source, config_limits_);
-  if (!loaded.ok()) {
-    for (const auto& e : loaded.errors) {
+  if (!request->merge() && request->remove_size() > 0) {
+    return {grpc::StatusCode::INVALID_ARGUMENT,
+            "remove: takes resources out of the fleet's version in a merge; set merge"};
+  }
+  if (request->remove_size() > static_cast<int>(kMaxMergeRemovals)) {
+    return {grpc::StatusCode::INVALID_ARGUMENT,
+            "remove: " + std::to_string(request->remove_size()) + " resources is over the " +
+                std::to_string(kMaxMergeRemovals) + " a merge may remove; apply the whole config"};
+  }
+  auto refused = [response](const std::vector<config::ConfigError>& errors) {
+    for (const auto& e : errors) {
       v1::ConfigError* out = response->add_errors();
       out->set_path(e.path);
       out->set_message(e.message);
       out->set_location(e.location);
     }
     return grpc::Status::OK;  // refused: nothing stored; the errors are the answer
+  };
+  std::string source = request->source_name().empty() ? "config" : request->source_name();
+  // A whole document is parsed before the lock; a merge needs the fleet's version, under it.
+  config::LoadResult loaded;
+  if (!request->merge()) {
+    loaded = config::LoadConfigString(request->yaml(), source, config_limits_);
+    if (!loaded.ok()) return refused(loaded.errors);
   }
   std::lock_guard lock(apply_mu_);
   auto newest = stores_.versions.Current();
@@ -108,17 +122,23 @@ grpc::Status AdminService::ApplyConfig(grpc::ServerContext* context,
   if (!request->stage() && !request->dry_run()) {
     if (auto s = rollouts_.CheckDeployable(request->force()); !s.ok()) return s;
   }
-  // The diff is against what the fleet runs.
-  std::optional<ConfigVersion> fleet;
-  if (int64_t id = rollouts_.fleet_version(); id != 0) {
-    auto got = stores_.versions.Get(id);
-    if (!got) return ToStatus(got.error());
-    fleet = std::move(got).value();
-  }
+  // The diff is against what the fleet runs, and a merge goes into it.
+  std::optional<ConfigVersion> fleet = rollouts_.FleetVersion();
   const ConfigVersion* before = fleet ? &*fleet : nullptr;
-  std::string old_yaml = before ? config::ToYaml(before->config) : "";
-  std::string new_yaml = config::ToYaml(loaded.config);
-  response->set_diff(config::LineDiff(old_yaml, new_yaml, Name(before), source));
+  if (request->merge()) {
+    const std::vector<std::string> remove(request->remove().begin(), request->remove().end());
+    config::MergeResult merged = config::MergeConfigString(
+        before ? before->config : v1::Config{}, request->yaml(), source, remove, Name(before),
+        config_limits_);
+    if (!merged.merged.ok()) return refused(merged.merged.errors);
+    loaded = std::move(merged.merged);
+    // Only what the merge touched is rendered: the rest is the fleet's version unchanged.
+    response->set_diff(config::LineDiff(config::ToYaml(merged.replaced),
+                                        config::ToYaml(merged.added), Name(before), source));
+  } else {
+    const std::string old_yaml = before ? config::ToYaml(before->config) : "";
+    response->set_diff(config::LineDiff(old_yaml, config::ToYaml(loaded.config), Name(before), source));
+  }
   response->set_fleet_version(before ? static_cast<uint64_t>(before->id) : 0);
   if (request->dry_run()) {
     // created: whether applying it would store a new version (the store's rule: its content

@@ -23,6 +23,9 @@ namespace hermes::controlplane {
 
 class AdminService final : public v1::AdminService::Service {
  public:
+  // A merge (ApplyConfigRequest.merge) names at most this many resources to remove.
+  static constexpr size_t kMaxMergeRemovals = 10'000;
+
   // What the admin API reads and writes; each must outlive the service.
   struct Stores {
     VersionStore& versions;      // apply, get, history, diff, rollback

@@ -146,6 +146,11 @@ int64_t RolloutEngine::fleet_version() const {
   return fleet_version_ ? fleet_version_->id : 0;
 }
 
+std::optional<ConfigVersion> RolloutEngine::FleetVersion() const {
+  std::lock_guard lock(mu_);
+  return fleet_version_;
+}
+
 v1::Rollout RolloutEngine::active() const {
   std::lock_guard lock(mu_);
   if (!ActiveLocked()) return {};

@@ -77,6 +77,8 @@ class RolloutEngine {
   grpc::Status List(std::size_t limit, std::vector<v1::Rollout>* out) const;
 
   int64_t fleet_version() const;
+  // The version the fleet runs (what an apply is diffed against and a merge goes into), if any.
+  std::optional<ConfigVersion> FleetVersion() const;
   // The rollout in progress (id 0 when none), without its proxies.
   v1::Rollout active() const;
 

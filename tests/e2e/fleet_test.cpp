@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +41,15 @@ bool WaitBody(const TempDir& dir, uint16_t port, const std::string& path, const 
   while (Clock::now() < until) {
     if (Get(dir, port, path).find(want) != std::string::npos) return true;
     std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+// Whether `text` has a line starting with `start` that contains `part`.
+bool HasLine(const std::string& text, const std::string& start, const std::string& part) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(start, 0) == 0 && line.find(part) != std::string::npos) return true;
   }
   return false;
 }
@@ -233,6 +243,53 @@ TEST(FleetTest, HermesctlAppliesListsDiffsRollsBackAndShowsTheProxies) {
       << unreachable.err;
   Finished usage = Ctl(dir, cp, {"histroy"});
   EXPECT_EQ(usage.exit_code, 2);
+}
+
+TEST(FleetTest, HermesctlMergeMovesOneClusterAddsARouteAndRemovesItAgain) {
+  TempDir dir;
+  UpstreamProcess web(dir, "web"), api(dir, "api");
+  ControlPlane cp(dir, dir.File("hermes.db"));
+  ManagedProxy p1(dir, "p1", cp.address());
+  const std::string both =
+      "listeners: [ { name: main, address: \"127.0.0.1:1\" } ]\nadmin: { address: off }\n"
+      "clusters:\n"
+      "  - { name: web, health_check: { enabled: false }, endpoints: [ { address: \"127.0.0.1:" +
+      std::to_string(web.port()) + "\" } ] }\n"
+      "  - { name: side, health_check: { enabled: false }, endpoints: [ { address: \"127.0.0.1:" +
+      std::to_string(web.port()) + "\" } ] }\n"
+      "routes:\n"
+      "  - { name: side, match: { prefix: /side }, cluster: side }\n"
+      "  - { name: all, match: { prefix: / }, cluster: web }\n";
+  WriteFile(dir.File("v1.yaml"), both);
+  ASSERT_EQ(Ctl(dir, cp, {"apply", "-f", dir.File("v1.yaml")}).exit_code, 0);
+  EXPECT_TRUE(WaitBody(dir, p1.port(), "/side", "upstream web"));
+
+  // Only cluster "side", moved to the other upstream: the rest of v1 stays as it is.
+  WriteFile(dir.File("side.yaml"),
+            "clusters:\n  - name: side\n    health_check: { enabled: false }\n"
+            "    endpoints: [ { address: \"127.0.0.1:" + std::to_string(api.port()) + "\" } ]\n");
+  Finished dry = Ctl(dir, cp, {"apply", "--merge", "-f", dir.File("side.yaml"), "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_TRUE(HasLine(dry.out, "+", "127.0.0.1:" + std::to_string(api.port())))
+      << "the diff adds the new address: " << dry.out;
+  EXPECT_EQ(dry.out.find("\"web\""), std::string::npos) << "untouched clusters are not in the diff: " << dry.out;
+  Finished merged = Ctl(dir, cp, {"apply", "--merge", "-f", dir.File("side.yaml"), "-m", "move side"});
+  EXPECT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_NE(merged.out.find("applied: v2"), std::string::npos) << merged.out;
+  EXPECT_TRUE(WaitBody(dir, p1.port(), "/side", "upstream api"));
+  EXPECT_NE(Get(dir, p1.port(), "/other").find("upstream web"), std::string::npos);
+  Finished got = Ctl(dir, cp, {"get", "config"});
+  EXPECT_NE(got.out.find("name: \"all\""), std::string::npos) << got.out;
+
+  // A merge that would leave a route without its cluster is refused and stores nothing.
+  Finished refused = Ctl(dir, cp, {"apply", "--merge", "--remove", "clusters/side"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("v2: routes[0].cluster"), std::string::npos) << refused.err;
+  Finished removed = Ctl(dir, cp, {"apply", "--merge", "--remove", "routes/side,clusters/side"});
+  EXPECT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_NE(removed.out.find("applied: v3"), std::string::npos) << removed.out;
+  EXPECT_TRUE(WaitBody(dir, p1.port(), "/side", "upstream web")) << "the catch-all serves /side again";
+  EXPECT_TRUE(cp.WaitFor("p1", v1::SYNCED));
 }
 
 TEST(FleetTest, WithATokenFileEveryCallAndStreamNeedsTheToken) {

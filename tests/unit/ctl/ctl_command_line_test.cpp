@@ -409,6 +409,33 @@ TEST(CommandLineTest, ApplyStageIfVersionAndForce) {
       7u);
 }
 
+TEST(CommandLineTest, ApplyMergeTakesAFileAndOrResourcesToRemove) {
+  const auto merged = std::get<ApplyArgs>(Parse({"apply", "--merge", "-f", "part.yaml"}).invocation.args);
+  EXPECT_TRUE(merged.merge);
+  EXPECT_EQ(merged.file, "part.yaml");
+  EXPECT_TRUE(merged.remove.empty());
+  const auto removing = std::get<ApplyArgs>(
+      Parse({"apply", "--merge", "--remove", "clusters/old,routes/old"}).invocation.args);
+  EXPECT_EQ(removing.file, "");
+  EXPECT_EQ(removing.remove, (std::vector<std::string>{"clusters/old", "routes/old"}));
+  EXPECT_FALSE(std::get<ApplyArgs>(Parse({"apply", "-f", "x"}).invocation.args).merge);
+}
+
+TEST(CommandLineTest, ApplyMergeRefusesWhatItCannotDo) {
+  EXPECT_EQ(ErrorOf({"apply", "-f", "x", "--remove", "clusters/old"}),
+            "--remove takes resources out in a merge; add --merge");
+  EXPECT_EQ(ErrorOf({"apply", "--merge"}),
+            "apply --merge needs the resources to merge (-f FILE) or to remove (--remove)");
+  EXPECT_EQ(ErrorOf({"apply", "--merge", "--remove", "cluster/old"}),
+            "--remove wants TYPE/NAME (clusters, routes or listeners), comma-separated, got "
+            "'cluster/old'");
+  EXPECT_EQ(ErrorOf({"apply", "--merge", "--remove", "clusters/a,,routes/b"}),
+            "--remove wants TYPE/NAME (clusters, routes or listeners), comma-separated, got ''");
+  EXPECT_EQ(ErrorOf({"apply", "--merge", "--remove", "routes/"}),
+            "--remove wants TYPE/NAME (clusters, routes or listeners), comma-separated, got "
+            "'routes/'");
+}
+
 TEST(CommandLineTest, ApplyMaxConfigBytesDefaultsToTheControlPlanesLimit) {
   EXPECT_EQ(std::get<ApplyArgs>(Parse({"apply", "-f", "x"}).invocation.args).max_config_bytes,
             4194304u);

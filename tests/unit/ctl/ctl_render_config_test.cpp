@@ -77,6 +77,14 @@ TEST(RenderApplyTest, RefusedPrintsEveryErrorAndFails) {
   EXPECT_EQ(out.exit_code, 1);
 }
 
+TEST(RenderApplyTest, AMergeWithoutAFileIsCalledTheMerge) {
+  ApplyArgs args;
+  args.merge = true;
+  args.remove = {"clusters/old"};
+  const Rendered out = RenderApply(Refused(), args, OutputFormat::kTable);
+  EXPECT_EQ(out.err.rfind("hermesctl: the control plane refused the merge (2 errors):\n", 0), 0u) << out.err;
+}
+
 TEST(RenderApplyTest, DryRunPrintsTheDiffAndWhatWouldHappen) {
   v1::ApplyConfigResponse r;
   r.set_created(true);

@@ -57,6 +57,24 @@ LoadResult LoadConfigFile(const std::string& path, const DocumentLimits& limits 
 LoadResult LoadConfigString(std::string_view yaml, std::string_view source_name = "<config>",
                             const DocumentLimits& limits = {});
 
+// A partial config merged into a whole one (hermesctl apply --merge).
+struct MergeResult {
+  LoadResult merged;         // the whole config, defaults applied and validated
+  hermes::v1::Config replaced;  // the base's entries that were replaced or removed
+  hermes::v1::Config added;     // the entries the merge put in, as stored (for a diff)
+};
+
+// `yaml` (native format; may be blank when `remove` is not empty) holds listeners, routes and
+// clusters, each with its name. Each replaces the entry of that name in `base` (a whole config
+// with defaults applied, as stored), keeping its place, or is added after the others; `remove`
+// takes entries out ("clusters/NAME", "routes/NAME", "listeners/NAME"). Nothing else of `base`
+// changes (`admin` and `sticky_secret` in `yaml` are refused). The result gets the defaults and
+// is validated whole: an error in an entry of `yaml` carries its position there, an error
+// elsewhere has `base_name` (e.g. "v7") as its location. Never throws.
+MergeResult MergeConfigString(const hermes::v1::Config& base, std::string_view yaml,
+                              std::string_view source_name, const std::vector<std::string>& remove,
+                              std::string_view base_name, const DocumentLimits& limits = {});
+
 // Fills every absent field with its documented default (see config.proto comments).
 void ApplyDefaults(hermes::v1::Config& config);
 
