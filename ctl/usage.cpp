@@ -61,15 +61,16 @@ someone stored another one since, nothing is stored and hermesctl exits 1 with "
 conflict".
 
 --merge changes a few resources of the fleet's version instead of sending all of it: FILE (native
-format) holds only listeners, routes and clusters, each with its name. Each replaces the one of
-that name, keeping its place, or is added after the others (a new route goes last: first match
-wins, so put one before a catch-all by applying the whole config). --remove takes resources out.
-Everything else stays as the fleet's version has it; the result is validated whole and stored as
-a new version, and the diff shows only what the merge touched. Its cost does not grow with the
-size of the config.
+format) holds only listeners, routes and clusters, each with its name. Each replaces the whole
+entry of that name (fields it leaves out take their defaults), keeping its place, or is added
+after the others; a new route that a catch-all before it would shadow is refused (apply the
+whole config to place it). --remove takes resources out. Everything else stays as the fleet's
+version has it; the result is validated whole and stored as a new version, and the diff shows
+only what the merge touched. Refused while a staged version or a rollout's target is newer than
+the fleet's version. Only FILE is parsed and diffed, so a merge stays fast on a large config.
 
 Flags:
-  -f, --filename FILE  the config file (required)
+  -f, --filename FILE  the config file (required, but with --merge --remove)
   -m, --message M      why this change (stored with the version)
   --author A           who made it (default $USER)
   --dry-run            validate and show the diff against the current version; store nothing

@@ -19,10 +19,10 @@ std::string Serialize(const google::protobuf::Message& m) {
   return out;
 }
 
+// The version is a hash of the resource with no version set (serialized as it is: no copy).
 void Seal(v1::Resource& r) {
-  v1::Resource copy = r;
-  copy.clear_version();
-  r.set_version(ContentHash(Serialize(copy)));
+  r.clear_version();
+  r.set_version(ContentHash(Serialize(r)));
 }
 
 void SortByName(std::vector<v1::Resource>& resources) {

@@ -92,24 +92,43 @@ grpc::Status AdminService::ApplyConfig(grpc::ServerContext* context,
             "remove: " + std::to_string(request->remove_size()) + " resources is over the " +
                 std::to_string(kMaxMergeRemovals) + " a merge may remove; apply the whole config"};
   }
+  for (int k = 0; k < request->remove_size(); ++k) {
+    if (request->remove(k).size() > kMaxRemoveBytes) {
+      return {grpc::StatusCode::INVALID_ARGUMENT,
+              "remove[" + std::to_string(k) + "]: " + std::to_string(request->remove(k).size()) +
+                  " bytes is over the " + std::to_string(kMaxRemoveBytes) + " a TYPE/NAME may have"};
+    }
+  }
   auto refused = [response](const std::vector<config::ConfigError>& errors) {
-    for (const auto& e : errors) {
+    // A bounded answer: hermesctl's default receive limit is 4 MiB.
+    const size_t shown = std::min(errors.size(), kMaxErrorsAnswered);
+    for (size_t i = 0; i < shown; ++i) {
+      const config::ConfigError& e = errors[i];
       v1::ConfigError* out = response->add_errors();
       out->set_path(e.path);
-      out->set_message(e.message);
+      out->set_message(e.message.substr(0, 4096));
       out->set_location(e.location);
+    }
+    if (shown < errors.size()) {
+      response->add_errors()->set_message("and " + std::to_string(errors.size() - shown) +
+                                          " more errors");
     }
     return grpc::Status::OK;  // refused: nothing stored; the errors are the answer
   };
   std::string source = request->source_name().empty() ? "config" : request->source_name();
-  // A whole document is parsed before the lock; a merge needs the fleet's version, under it.
+  // Parsed before the lock: a whole document, or the fragment a merge puts into the fleet's
+  // version (merged under the lock).
   config::LoadResult loaded;
+  config::ConfigFragment fragment;
   if (!request->merge()) {
     loaded = config::LoadConfigString(request->yaml(), source, config_limits_);
     if (!loaded.ok()) return refused(loaded.errors);
+  } else {
+    fragment = config::ReadConfigFragment(request->yaml(), source, config_limits_);
+    if (!fragment.ok()) return refused(fragment.errors);
   }
   std::lock_guard lock(apply_mu_);
-  auto newest = stores_.versions.Current();
+  auto newest = stores_.versions.CurrentHeader();
   if (!newest) return ToStatus(newest.error());
   const uint64_t newest_id = newest.value() ? static_cast<uint64_t>(newest.value()->id) : 0;
   if (request->if_version() != 0 && request->if_version() != newest_id) {
@@ -126,10 +145,22 @@ grpc::Status AdminService::ApplyConfig(grpc::ServerContext* context,
   std::optional<ConfigVersion> fleet = rollouts_.FleetVersion();
   const ConfigVersion* before = fleet ? &*fleet : nullptr;
   if (request->merge()) {
+    // Into the fleet's version only when that is the newest stored: a staged version or a
+    // rollout's target would be dropped from the history's head without anyone saying so.
+    const int64_t fleet_id = before ? before->id : 0;
+    if (static_cast<uint64_t>(fleet_id) != newest_id) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              "v" + std::to_string(newest_id) + " is stored but the fleet runs " +
+                  (fleet_id ? "v" + std::to_string(fleet_id) : std::string("no version")) +
+                  ": a merge goes into the fleet's version and would leave v" +
+                  std::to_string(newest_id) +
+                  " behind; roll it out first (hermesctl rollout start), or apply a whole config"};
+    }
+    static const v1::Config kNone;
     const std::vector<std::string> remove(request->remove().begin(), request->remove().end());
-    config::MergeResult merged = config::MergeConfigString(
-        before ? before->config : v1::Config{}, request->yaml(), source, remove, Name(before),
-        config_limits_);
+    config::MergeResult merged =
+        config::MergeConfig(before ? before->config : kNone, fragment, remove,
+                            before ? Name(before) : "the fleet's config (none yet)", config_limits_);
     if (!merged.merged.ok()) return refused(merged.merged.errors);
     loaded = std::move(merged.merged);
     // Only what the merge touched is rendered: the rest is the fleet's version unchanged.
@@ -317,7 +348,7 @@ void AdminService::FillProxies(v1::ListProxiesResponse& out) const {
 grpc::Status AdminService::GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest*,
                                      v1::GetStatusResponse* response) {
   if (auto s = Authorize(*context); !s.ok()) return s;
-  auto current = stores_.versions.Current();
+  auto current = stores_.versions.CurrentHeader();
   if (!current) return ToStatus(current.error());
   response->set_newest_version(current.value() ? static_cast<uint64_t>(current.value()->id) : 0);
   response->set_config_version(static_cast<uint64_t>(rollouts_.fleet_version()));

@@ -25,6 +25,9 @@ class AdminService final : public v1::AdminService::Service {
  public:
   // A merge (ApplyConfigRequest.merge) names at most this many resources to remove.
   static constexpr size_t kMaxMergeRemovals = 10'000;
+  static constexpr size_t kMaxRemoveBytes = 1024;  // one "clusters/NAME"
+  // A refused config answers its first errors and how many more there are.
+  static constexpr size_t kMaxErrorsAnswered = 200;
 
   // What the admin API reads and writes; each must outlive the service.
   struct Stores {

@@ -378,6 +378,9 @@ bool DiscoveryServer::Drain(const std::string& node_id) {
 
 void DiscoveryServer::PublishHealth(discovery::UnhealthyEndpoints unhealthy) {
   std::lock_guard lock(mu_);
+  // The health monitor flushes after every config change too: an unchanged verdict rebuilds
+  // nothing (a rebuild copies and hashes every resource and walks every stream).
+  if (unhealthy == unhealthy_) return;
   unhealthy_ = std::move(unhealthy);
   if (config_) desired_ = Build(config_version_, *config_);
   if (rollout_) rollout_desired_ = Build(rollout_->version, rollout_->config);

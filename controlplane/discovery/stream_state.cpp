@@ -30,17 +30,25 @@ std::optional<std::vector<v1::Resource>> StreamState::Wanted(v1::ResourceType t)
   const TypeState& clusters = types_[TypeIndex(v1::CLUSTERS)];
   const TypeState& endpoints = types_[TypeIndex(v1::ENDPOINTS)];
   const TypeState& routes = types_[TypeIndex(v1::ROUTES)];
-  std::vector<v1::Resource> want = desired_->of(t).resources;
+  const std::vector<v1::Resource>& desired = desired_->of(t).resources;  // sorted by name
+  std::vector<v1::Resource> want = desired;
 
   // Keep what the proxy's ACKed routes still use (break after make).
   if (t == v1::CLUSTERS || t == v1::ENDPOINTS) {
     const TypeState& self = types_[TypeIndex(t)];
+    const auto by_name = [](const v1::Resource& r, const std::string& name) { return r.name() < name; };
+    bool kept_any = false;
     for (const std::string& name : ClustersUsedByAckedRoutes()) {
-      bool present = std::any_of(want.begin(), want.end(), [&](const auto& r) { return r.name() == name; });
+      auto at = std::lower_bound(desired.begin(), desired.end(), name, by_name);
+      const bool present = at != desired.end() && at->name() == name;
       auto kept = self.acked.find(name);
-      if (!present && kept != self.acked.end()) want.push_back(kept->second);
+      if (!present && kept != self.acked.end()) {
+        want.push_back(kept->second);
+        kept_any = true;
+      }
     }
-    std::sort(want.begin(), want.end(), [](const auto& a, const auto& b) { return a.name() < b.name(); });
+    if (kept_any)
+      std::sort(want.begin(), want.end(), [](const auto& a, const auto& b) { return a.name() < b.name(); });
   }
   if (t == v1::ENDPOINTS) {
     // Endpoints only for clusters the proxy has.

@@ -72,6 +72,14 @@ Result<std::optional<ConfigVersion>> MemoryVersionStore::Current() const {
   return std::optional<ConfigVersion>(versions_.back());
 }
 
+Result<std::optional<ConfigVersion>> MemoryVersionStore::CurrentHeader() const {
+  std::lock_guard lock(mu_);
+  if (versions_.empty()) return std::optional<ConfigVersion>();
+  ConfigVersion header = versions_.back();
+  header.config.Clear();
+  return std::optional<ConfigVersion>(std::move(header));
+}
+
 Result<ConfigVersion> MemoryVersionStore::Get(VersionId id) const {
   std::lock_guard lock(mu_);
   if (id < 1 || id > static_cast<VersionId>(versions_.size())) {

@@ -29,6 +29,7 @@ class MemoryVersionStore final : public VersionStore {
   Result<ApplyOutcome> Apply(const v1::Config& config, std::string_view author,
                              std::string_view message) override;
   Result<std::optional<ConfigVersion>> Current() const override;
+  Result<std::optional<ConfigVersion>> CurrentHeader() const override;
   Result<ConfigVersion> Get(VersionId id) const override;
   Result<std::vector<ConfigVersion>> History(std::size_t limit,
                                              std::optional<VersionId> before_id) const override;

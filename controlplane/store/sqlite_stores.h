@@ -22,6 +22,7 @@ class SqliteVersionStore final : public VersionStore {
   Result<ApplyOutcome> Apply(const v1::Config& config, std::string_view author,
                              std::string_view message) override;
   Result<std::optional<ConfigVersion>> Current() const override;
+  Result<std::optional<ConfigVersion>> CurrentHeader() const override;
   Result<ConfigVersion> Get(VersionId id) const override;
   Result<std::vector<ConfigVersion>> History(std::size_t limit,
                                              std::optional<VersionId> before_id) const override;
@@ -29,10 +30,13 @@ class SqliteVersionStore final : public VersionStore {
 
  private:
   // With the write transaction open: appends `bytes` (a serialized config) as a new version
-  // unless its hash equals the current version's.
+  // unless its hash equals the current version's. `config`: the message `bytes` came from, if
+  // the caller has it (copied instead of parsing `bytes` back).
   Result<ApplyOutcome> AppendLocked(std::string_view operation, const std::string& bytes,
-                                    std::string_view author, std::string_view message);
+                                    std::string_view author, std::string_view message,
+                                    const v1::Config* config = nullptr);
   Result<std::optional<ConfigVersion>> NewestLocked(std::string_view operation) const;
+  Result<std::optional<ConfigVersion>> NewestHeaderLocked(std::string_view operation) const;
   Result<ConfigVersion> GetLocked(std::string_view operation, VersionId id) const;
 
   SqliteDatabase& db_;

@@ -15,8 +15,10 @@ using sqlite::Transaction;
 constexpr std::string_view kVersionColumns =
     "id, parent, hash, author, message, created_at_us, config";
 
-// Reads a row selected with kVersionColumns; the stored config must still match its hash.
-Result<ConfigVersion> ReadVersion(const Statement& row) {
+// The columns of kVersionColumns but the config.
+constexpr std::string_view kHeaderColumns = "id, parent, hash, author, message, created_at_us";
+
+ConfigVersion ReadHeader(const Statement& row) {
   ConfigVersion version;
   version.id = row.Int(0);
   if (!row.IsNull(1)) version.parent = row.Int(1);
@@ -24,6 +26,12 @@ Result<ConfigVersion> ReadVersion(const Statement& row) {
   version.author = row.Text(3);
   version.message = row.Text(4);
   version.created_at = FromUnixMicros(row.Int(5));
+  return version;
+}
+
+// Reads a row selected with kVersionColumns; the stored config must still match its hash.
+Result<ConfigVersion> ReadVersion(const Statement& row) {
+  ConfigVersion version = ReadHeader(row);
   const std::string bytes = row.Blob(6);
   const std::string where = "version " + std::to_string(version.id);
   if (Sha256Hex(bytes) != version.hash) {
@@ -50,6 +58,16 @@ Result<std::optional<ConfigVersion>> SqliteVersionStore::NewestLocked(
   return std::optional<ConfigVersion>(std::move(version).value());
 }
 
+Result<std::optional<ConfigVersion>> SqliteVersionStore::NewestHeaderLocked(
+    std::string_view operation) const {
+  Statement select(db_.handle(), "SELECT " + std::string(kHeaderColumns) +
+                                     " FROM config_versions ORDER BY id DESC LIMIT 1");
+  const int rc = select.Step();
+  if (rc == SQLITE_DONE) return std::optional<ConfigVersion>();
+  if (rc != SQLITE_ROW) return db_.StorageError(operation);
+  return std::optional<ConfigVersion>(ReadHeader(select));
+}
+
 Result<ConfigVersion> SqliteVersionStore::GetLocked(std::string_view operation,
                                                     VersionId id) const {
   Statement select(db_.handle(), "SELECT " + std::string(kVersionColumns) +
@@ -68,12 +86,16 @@ Result<ConfigVersion> SqliteVersionStore::GetLocked(std::string_view operation,
 Result<ApplyOutcome> SqliteVersionStore::AppendLocked(std::string_view operation,
                                                       const std::string& bytes,
                                                       std::string_view author,
-                                                      std::string_view message) {
+                                                      std::string_view message,
+                                                      const v1::Config* config) {
   const std::string hash = Sha256Hex(bytes);
-  auto current = NewestLocked(operation);
+  auto current = NewestHeaderLocked(operation);
   if (!current.ok()) return current.error();
   if (current->has_value() && (*current)->hash == hash) {
-    return ApplyOutcome{std::move(**current), false};
+    // Unchanged: the current version whole (read back, so its hash is checked as on any read).
+    auto whole = GetLocked(operation, (*current)->id);
+    if (!whole.ok()) return whole.error();
+    return ApplyOutcome{std::move(whole).value(), false};
   }
 
   ConfigVersion version;
@@ -84,7 +106,9 @@ Result<ApplyOutcome> SqliteVersionStore::AppendLocked(std::string_view operation
   version.message = std::string(message);
   const std::int64_t created_at_us = ToUnixMicros(db_.clock().Now());
   version.created_at = FromUnixMicros(created_at_us);
-  if (!version.config.ParseFromString(bytes)) {
+  if (config != nullptr) {
+    version.config = *config;
+  } else if (!version.config.ParseFromString(bytes)) {
     return db_.Error(StoreErrorKind::kStorage, operation, "config does not parse");
   }
 
@@ -114,7 +138,7 @@ Result<ApplyOutcome> SqliteVersionStore::Apply(const v1::Config& config, std::st
   auto lock = db_.Lock();
   Transaction transaction(db_.handle(), Transaction::Mode::kWrite);
   if (transaction.begin_result() != SQLITE_OK) return db_.StorageError("apply: begin");
-  auto outcome = AppendLocked("apply", bytes, author, message);
+  auto outcome = AppendLocked("apply", bytes, author, message, &config);
   if (!outcome.ok() || !outcome->created) return outcome;
   if (transaction.Commit() != SQLITE_OK) return db_.StorageError("apply: commit");
   return outcome;
@@ -143,6 +167,11 @@ Result<ApplyOutcome> SqliteVersionStore::Rollback(VersionId target, std::string_
 Result<std::optional<ConfigVersion>> SqliteVersionStore::Current() const {
   auto lock = db_.Lock();
   return NewestLocked("current version");
+}
+
+Result<std::optional<ConfigVersion>> SqliteVersionStore::CurrentHeader() const {
+  auto lock = db_.Lock();
+  return NewestHeaderLocked("current version");
 }
 
 Result<ConfigVersion> SqliteVersionStore::Get(VersionId id) const {

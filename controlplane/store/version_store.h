@@ -47,6 +47,9 @@ class VersionStore {
 
   // The newest version; nullopt before the first Apply.
   virtual Result<std::optional<ConfigVersion>> Current() const = 0;
+  // The same without its config (id, parent, hash, author, message, time): what a check-and-set
+  // or a content comparison needs, without reading the whole config back.
+  virtual Result<std::optional<ConfigVersion>> CurrentHeader() const = 0;
 
   // kNotFound when no version has this id.
   virtual Result<ConfigVersion> Get(VersionId id) const = 0;

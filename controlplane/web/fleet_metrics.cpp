@@ -23,7 +23,7 @@ std::string FleetMetrics(const DiscoveryServer& discovery, const VersionStore& v
   w.Sample("hermes_controlplane_proxies_synced", {}, in_sync);
   w.Family("hermes_controlplane_proxies_nacked", "gauge", "Connected proxies that refused the config they were sent.");
   w.Sample("hermes_controlplane_proxies_nacked", {}, nacked);
-  auto current = versions.Current();
+  auto current = versions.CurrentHeader();
   int64_t newest = current && current.value() ? current.value()->id : 0;
   w.Family("hermes_controlplane_config_version", "gauge", "The newest stored config version (0: none).");
   w.Sample("hermes_controlplane_config_version", {}, newest);

@@ -245,7 +245,7 @@ TEST(FleetTest, HermesctlAppliesListsDiffsRollsBackAndShowsTheProxies) {
   EXPECT_EQ(usage.exit_code, 2);
 }
 
-TEST(FleetTest, HermesctlMergeMovesOneClusterAddsARouteAndRemovesItAgain) {
+TEST(FleetTest, HermesctlMergeMovesOneClusterRefusesAShadowedRouteAndRemovesOne) {
   TempDir dir;
   UpstreamProcess web(dir, "web"), api(dir, "api");
   ControlPlane cp(dir, dir.File("hermes.db"));
@@ -281,6 +281,12 @@ TEST(FleetTest, HermesctlMergeMovesOneClusterAddsARouteAndRemovesItAgain) {
   Finished got = Ctl(dir, cp, {"get", "config"});
   EXPECT_NE(got.out.find("name: \"all\""), std::string::npos) << got.out;
 
+  // A new route would go after the catch-all: refused, nothing stored.
+  WriteFile(dir.File("route.yaml"), "routes: [ { name: extra, match: { prefix: /x }, cluster: side } ]\n");
+  Finished shadowed = Ctl(dir, cp, {"apply", "--merge", "-f", dir.File("route.yaml")});
+  EXPECT_EQ(shadowed.exit_code, 1);
+  EXPECT_NE(shadowed.err.find("\"extra\" would go last, after \"all\""), std::string::npos) << shadowed.err;
+
   // A merge that would leave a route without its cluster is refused and stores nothing.
   Finished refused = Ctl(dir, cp, {"apply", "--merge", "--remove", "clusters/side"});
   EXPECT_EQ(refused.exit_code, 1);
@@ -290,6 +296,51 @@ TEST(FleetTest, HermesctlMergeMovesOneClusterAddsARouteAndRemovesItAgain) {
   EXPECT_NE(removed.out.find("applied: v3"), std::string::npos) << removed.out;
   EXPECT_TRUE(WaitBody(dir, p1.port(), "/side", "upstream web")) << "the catch-all serves /side again";
   EXPECT_TRUE(cp.WaitFor("p1", v1::SYNCED));
+}
+
+TEST(FleetTest, TheControlPlaneRefusesAMergeItCannotPlaceSafely) {
+  TempDir dir;
+  UpstreamProcess web(dir, "web");
+  ControlPlane cp(dir, dir.File("hermes.db"));
+  auto call = [&](v1::ApplyConfigRequest request, v1::ApplyConfigResponse* response = nullptr) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 10s);
+    v1::ApplyConfigResponse ignored;
+    return cp.admin().ApplyConfig(&context, request, response ? response : &ignored);
+  };
+  const std::string cluster =
+      "clusters: [ { name: web, health_check: { enabled: false }, endpoints: [ { address: \"127.0.0.1:" +
+      std::to_string(web.port()) + "\" } ] } ]\n";
+  v1::ApplyConfigRequest merge;
+  merge.set_merge(true);
+  merge.set_yaml(cluster + "routes: [ { name: all, match: { prefix: / }, cluster: web } ]\n");
+  // Into no version at all: a whole config with the defaults.
+  v1::ApplyConfigResponse first;
+  ASSERT_TRUE(call(merge, &first).ok());
+  EXPECT_EQ(first.errors_size(), 0) << first.errors(0).message();
+  EXPECT_EQ(first.version().id(), 1u);
+
+  v1::ApplyConfigRequest remove_only;
+  remove_only.add_remove("clusters/web");
+  EXPECT_EQ(call(remove_only).error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "remove needs merge";
+  v1::ApplyConfigRequest too_many;
+  too_many.set_merge(true);
+  for (int i = 0; i <= 10'000; ++i) too_many.add_remove("clusters/c" + std::to_string(i));
+  EXPECT_EQ(call(too_many).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ApplyConfigRequest too_long;
+  too_long.set_merge(true);
+  too_long.add_remove("clusters/" + std::string(2000, 'x'));
+  EXPECT_EQ(call(too_long).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // A staged v2 is the newest but not the fleet's: a merge into v1 would leave it behind.
+  v1::ApplyConfigRequest staged;
+  staged.set_yaml(cluster + "routes: [ { name: all, match: { prefix: /v2 }, cluster: web } ]\n");
+  staged.set_stage(true);
+  ASSERT_TRUE(call(staged).ok());
+  grpc::Status refused = call(merge);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(refused.error_message().find("v2 is stored but the fleet runs v1"), std::string::npos)
+      << refused.error_message();
 }
 
 TEST(FleetTest, WithATokenFileEveryCallAndStreamNeedsTheToken) {

@@ -85,14 +85,35 @@ TEST(ConfigMergeTest, AMergedEntryGetsTheDefaults) {
 }
 
 TEST(ConfigMergeTest, ANewRouteGoesAfterTheOthersAndAReplacedOneStaysInPlace) {
+  // Without the catch-all, a new route is reachable at the end.
   const MergeResult merged = Merge(R"(
 routes:
   - { name: new, match: { prefix: /new }, cluster: api }
   - { name: api, match: { prefix: /v2/api }, cluster: api }
-)");
+)", {"routes/all"});
   ASSERT_THAT(ErrorsOf(merged), IsEmpty());
-  EXPECT_THAT(Names(merged.merged.config.routes()), ElementsAre("api", "old", "all", "new"));
+  EXPECT_THAT(Names(merged.merged.config.routes()), ElementsAre("api", "old", "new"));
   EXPECT_EQ(merged.merged.config.routes(0).match().prefix(), "/v2/api");
+}
+
+TEST(ConfigMergeTest, ANewRouteACatchAllBeforeItWouldTakeEveryRequestOfIsRefused) {
+  const MergeResult merged = Merge("routes:\n  - { name: new, match: { prefix: /new }, cluster: api }\n");
+  ASSERT_EQ(merged.merged.errors.size(), 1u) << ::testing::PrintToString(ErrorsOf(merged));
+  EXPECT_EQ(merged.merged.errors[0].path, "routes[0]");
+  EXPECT_THAT(merged.merged.errors[0].message,
+              ::testing::HasSubstr("\"new\" would go last, after \"all\" (routes[2] in v7)"));
+  EXPECT_EQ(merged.merged.errors[0].location.rfind("part.yaml:2:", 0), 0u) << merged.merged.errors[0].location;
+  // A catch-all of another host does not take it; one of the same host does.
+  const v1::Config hosts = Load(R"(
+clusters: [ { name: web, endpoints: [ { address: "10.0.0.1:80" } ] } ]
+routes: [ { name: a, match: { host: a.example.com }, cluster: web } ]
+)");
+  EXPECT_TRUE(MergeConfigString(hosts, "routes: [ { name: b, match: { host: b.example.com, prefix: /x }, cluster: web } ]\n",
+                                "part.yaml", {}, "v7")
+                  .merged.ok());
+  EXPECT_FALSE(MergeConfigString(hosts, "routes: [ { name: b, match: { host: a.example.com, prefix: /x }, cluster: web } ]\n",
+                                 "part.yaml", {}, "v7")
+                   .merged.ok());
 }
 
 TEST(ConfigMergeTest, RemoveTakesResourcesOutAndTheRestStays) {
@@ -124,14 +145,50 @@ TEST(ConfigMergeTest, RemovingAClusterARouteStillNamesIsAnErrorPlacedInTheBase) 
 }
 
 TEST(ConfigMergeTest, AnErrorInAMergedEntryIsPlacedInTheFragment) {
+  // The bad entry is new: merged index 3, fragment index 1.
   const MergeResult merged = Merge(R"(clusters:
-  - { name: fine, endpoints: [ { address: "10.0.0.5:80" } ] }
-  - name: api
+  - { name: api, endpoints: [ { address: "10.0.0.5:80" } ] }
+  - name: extra
     endpoints: []
 )");
   ASSERT_EQ(merged.merged.errors.size(), 1u) << ::testing::PrintToString(ErrorsOf(merged));
   EXPECT_EQ(merged.merged.errors[0].path, "clusters[1].endpoints");
   EXPECT_EQ(merged.merged.errors[0].location.rfind("part.yaml:4:", 0), 0u) << merged.merged.errors[0].location;
+}
+
+TEST(ConfigMergeTest, AnErrorInAnEntryOfTheBaseHasItsIndexInTheBase) {
+  // Route "old" is routes[1] in v7 and routes[0] once "api" is removed.
+  const MergeResult merged = Merge("", {"routes/api", "clusters/old"});
+  ASSERT_EQ(merged.merged.errors.size(), 1u) << ::testing::PrintToString(ErrorsOf(merged));
+  EXPECT_EQ(merged.merged.errors[0].path, "routes[1].cluster");
+  EXPECT_EQ(merged.merged.errors[0].location, "v7");
+}
+
+TEST(ConfigMergeTest, TheMergedConfigIsHeldToTheDocumentSizeLimit) {
+  DocumentLimits limits;
+  limits.max_bytes = 400;
+  std::string fragment = "clusters:\n";
+  for (int i = 0; i < 4; ++i)
+    fragment += "  - { name: c" + std::to_string(i) + ", endpoints: [ { address: \"10.0.0.1:80\" } ] }\n";
+  ASSERT_LT(fragment.size(), limits.max_bytes);
+  const MergeResult merged = MergeConfigString(Load(kBase), fragment, "part.yaml", {}, "v7", limits);
+  ASSERT_EQ(merged.merged.errors.size(), 1u) << ::testing::PrintToString(ErrorsOf(merged));
+  EXPECT_THAT(merged.merged.errors[0].message, ::testing::HasSubstr("-byte limit (--max-config-bytes)"));
+}
+
+TEST(ConfigMergeTest, RemovingTheLastListenerShowsTheDefaultOneInTheDiff) {
+  const MergeResult merged = Merge("", {"listeners/main"});
+  ASSERT_THAT(ErrorsOf(merged), IsEmpty());
+  ASSERT_EQ(merged.added.listeners_size(), 1);
+  EXPECT_EQ(merged.added.listeners(0).address(), ":8080");
+  ASSERT_EQ(merged.replaced.listeners_size(), 1);
+  EXPECT_EQ(merged.replaced.listeners(0).name(), "main");
+}
+
+TEST(ConfigMergeTest, ADocumentOfCommentsOnlyIsAnEmptyFragment) {
+  const MergeResult merged = Merge("# nothing but\n---\n", {"routes/old"});
+  ASSERT_THAT(ErrorsOf(merged), IsEmpty());
+  EXPECT_THAT(Names(merged.merged.config.routes()), ElementsAre("api", "all"));
 }
 
 TEST(ConfigMergeTest, AnEntryWithoutANameIsRefusedAtItsPosition) {
@@ -185,7 +242,8 @@ TEST(ConfigMergeTest, TheOriginalHermesFormatIsAppliedWholeNotMerged) {
 
 TEST(ConfigMergeTest, ABlankDocumentWithNothingToRemoveIsRefused) {
   EXPECT_THAT(ErrorsOf(Merge("  \n")),
-              ElementsAre("nothing to merge: the document is empty and nothing is removed"));
+              ElementsAre("nothing to merge: the document names no listener, route or cluster and "
+                          "nothing is removed"));
 }
 
 TEST(ConfigMergeTest, ASyntaxErrorIsPlacedAndNothingIsMerged) {

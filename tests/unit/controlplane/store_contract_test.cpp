@@ -74,6 +74,32 @@ TEST_P(StoreContractTest, AnEmptyStoreHasNoCurrentVersionAndNoHistory) {
   EXPECT_TRUE(history->empty());
 }
 
+TEST_P(StoreContractTest, TheCurrentHeaderIsTheNewestVersionWithoutItsConfig) {
+  auto none = versions().CurrentHeader();
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(versions().Apply(SampleConfig("a"), "alice", "first").ok());
+  ASSERT_TRUE(versions().Apply(SampleConfig("b"), "bob", "second").ok());
+  auto header = versions().CurrentHeader();
+  auto whole = versions().Current();
+  ASSERT_TRUE(header.ok() && whole.ok());
+  ASSERT_TRUE(header->has_value() && whole->has_value());
+  EXPECT_EQ((*header)->id, 2);
+  EXPECT_EQ((*header)->parent, std::optional<VersionId>(1));
+  EXPECT_EQ((*header)->hash, (*whole)->hash);
+  EXPECT_EQ((*header)->author, "bob");
+  EXPECT_EQ((*header)->message, "second");
+  EXPECT_EQ((*header)->created_at, (*whole)->created_at);
+  EXPECT_EQ((*header)->config.ByteSizeLong(), 0u);
+  EXPECT_GT((*whole)->config.ByteSizeLong(), 0u);
+  // The same content again stores nothing and answers the current version whole.
+  auto again = versions().Apply(SampleConfig("b"), "carol", "again");
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->version.id, 2);
+  EXPECT_EQ(again->version.config.SerializeAsString(), (*whole)->config.SerializeAsString());
+}
+
 TEST_P(StoreContractTest, FirstApplyCreatesVersionOneWithNoParent) {
   const v1::Config config = SampleConfig("a");
   auto outcome = versions().Apply(config, "alice", "first");

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "hermes/v1/config.pb.h"
@@ -57,20 +58,38 @@ LoadResult LoadConfigFile(const std::string& path, const DocumentLimits& limits 
 LoadResult LoadConfigString(std::string_view yaml, std::string_view source_name = "<config>",
                             const DocumentLimits& limits = {});
 
-// A partial config merged into a whole one (hermesctl apply --merge).
-struct MergeResult {
-  LoadResult merged;         // the whole config, defaults applied and validated
-  hermes::v1::Config replaced;  // the base's entries that were replaced or removed
-  hermes::v1::Config added;     // the entries the merge put in, as stored (for a diff)
+// A partial config for a merge (hermesctl apply --merge), read but not merged yet.
+struct ConfigFragment {
+  hermes::v1::Config config;  // listeners, routes and clusters only
+  std::unordered_map<std::string, std::string> locations;  // field path -> "file:line:col"
+  std::vector<ConfigError> errors;
+  bool ok() const { return errors.empty(); }
 };
 
-// `yaml` (native format; may be blank when `remove` is not empty) holds listeners, routes and
-// clusters, each with its name. Each replaces the entry of that name in `base` (a whole config
-// with defaults applied, as stored), keeping its place, or is added after the others; `remove`
-// takes entries out ("clusters/NAME", "routes/NAME", "listeners/NAME"). Nothing else of `base`
-// changes (`admin` and `sticky_secret` in `yaml` are refused). The result gets the defaults and
-// is validated whole: an error in an entry of `yaml` carries its position there, an error
-// elsewhere has `base_name` (e.g. "v7") as its location. Never throws.
+// Reads `yaml` (native format; blank, comments only or "---" is an empty fragment) within
+// `limits`. `admin` and `sticky_secret` are refused: they are not merged. Never throws.
+ConfigFragment ReadConfigFragment(std::string_view yaml, std::string_view source_name,
+                                  const DocumentLimits& limits = {});
+
+struct MergeResult {
+  LoadResult merged;  // the whole config, defaults applied and validated
+  // What the merge touched, in merged order, for a diff: the entries it put in (and any the
+  // defaults added), and the base's entries they replaced followed by those removed.
+  hermes::v1::Config replaced;
+  hermes::v1::Config added;
+};
+
+// Each listener, route and cluster of `fragment` (each must have its name) replaces the whole
+// entry of that name in `base` (a whole config with defaults applied, as stored), keeping its
+// place, or is added after the others; `remove` takes entries out ("clusters/NAME",
+// "routes/NAME", "listeners/NAME"). Nothing else of `base` changes. The result gets the
+// defaults, is held to limits.max_bytes (its serialized size) and is validated whole: an error
+// in an entry of the fragment carries its path and position there, one in an entry of the base
+// its path in the base with `base_name` (e.g. "v7") as its location. Never throws.
+MergeResult MergeConfig(const hermes::v1::Config& base, const ConfigFragment& fragment,
+                        const std::vector<std::string>& remove, std::string_view base_name,
+                        const DocumentLimits& limits = {});
+// ReadConfigFragment, then MergeConfig.
 MergeResult MergeConfigString(const hermes::v1::Config& base, std::string_view yaml,
                               std::string_view source_name, const std::vector<std::string>& remove,
                               std::string_view base_name, const DocumentLimits& limits = {});
