@@ -179,7 +179,9 @@ int main(int argc, char** argv) {
                               controlplane::rollout::Traffic{rest.requests(), rest.errors()});
       },
       [&](const v1::Config& fleet, const v1::Config* rollout) {
-        v1::Config running = controlplane::ConfigUnion(fleet, rollout);
+        // Outside a rollout the fleet's config as it is (no copy of the whole config).
+        const v1::Config merged = rollout ? controlplane::ConfigUnion(fleet, rollout) : v1::Config();
+        const v1::Config& running = rollout ? merged : fleet;
         health.SetConfig(running);
         stats.SetRouteClusters(running);
       },

@@ -72,14 +72,14 @@ ResourceSet BuildResources(const v1::Config& config, const UnhealthyEndpoints& u
     v1::Resource cluster;
     cluster.set_name(c.name());
     *cluster.mutable_cluster() = c;
-    cluster.mutable_cluster()->clear_endpoints();
-    Seal(cluster);
-    clusters.push_back(std::move(cluster));
-
     v1::Resource eps;
     eps.set_name(c.name());
     eps.mutable_endpoints()->set_cluster(c.name());
-    *eps.mutable_endpoints()->mutable_endpoints() = c.endpoints();
+    // The copy's endpoints move to their own resource (one copy of them, not two).
+    eps.mutable_endpoints()->mutable_endpoints()->Swap(cluster.mutable_cluster()->mutable_endpoints());
+    Seal(cluster);
+    clusters.push_back(std::move(cluster));
+
     if (auto down = unhealthy.find(c.name()); down != unhealthy.end()) {
       for (const v1::Endpoint& e : c.endpoints())
         if (down->second.count(e.address())) (*eps.mutable_endpoints()->mutable_healthy())[e.address()] = false;

@@ -182,7 +182,7 @@ grpc::Status AdminService::ApplyConfig(grpc::ServerContext* context,
   std::string author = request->author().empty() ? "unknown" : request->author();
   auto applied = stores_.versions.Apply(loaded.config, author, request->message());
   if (!applied) return ToStatus(applied.error());
-  const ConfigVersion& version = applied.value().version;
+  ConfigVersion& version = applied.value().version;
   Fill(version, *response->mutable_version(), false);
   response->set_created(applied.value().created);
   if (request->stage()) {
@@ -191,11 +191,13 @@ grpc::Status AdminService::ApplyConfig(grpc::ServerContext* context,
   }
   uint64_t aborted = 0;
   const int64_t fleet_before = rollouts_.fleet_version();
-  if (auto s = rollouts_.Deploy(version, request->force(), "apply by " + author, &aborted); !s.ok())
+  const int64_t id = version.id;
+  if (auto s = rollouts_.Deploy(std::move(version), request->force(), "apply by " + author, &aborted);
+      !s.ok())
     return s;
   response->set_aborted_rollout(aborted);
-  response->set_fleet_version(static_cast<uint64_t>(version.id));
-  response->set_deployed(fleet_before != version.id);
+  response->set_fleet_version(static_cast<uint64_t>(id));
+  response->set_deployed(fleet_before != id);
   return grpc::Status::OK;
 }
 

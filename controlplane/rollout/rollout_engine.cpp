@@ -234,8 +234,8 @@ grpc::Status RolloutEngine::CheckDeployable(bool force) const {
   return InProgressLocked();
 }
 
-grpc::Status RolloutEngine::Deploy(const ConfigVersion& version, bool force,
-                                   const std::string& reason, uint64_t* aborted) {
+grpc::Status RolloutEngine::Deploy(ConfigVersion version, bool force, const std::string& reason,
+                                   uint64_t* aborted) {
   std::lock_guard lock(mu_);
   if (ActiveLocked()) {
     if (!force) return InProgressLocked();
@@ -251,9 +251,9 @@ grpc::Status RolloutEngine::Deploy(const ConfigVersion& version, bool force,
   } else if (auto set = rollout_store_.SetFleetVersion(version.id, reason); !set) {
     return {grpc::StatusCode::INTERNAL, set.error().message};
   } else {
-    fleet_version_ = version;
+    fleet_version_ = std::move(version);
   }
-  fleet_.Publish(version.id, version.config);
+  fleet_.Publish(fleet_version_->id, fleet_version_->config);
   PushLocked();
   return grpc::Status::OK;
 }

@@ -58,9 +58,10 @@ class RolloutEngine {
   // Checks the gate of the rollout in progress; promotes, completes or aborts it as it decides.
   void Tick();
 
-  // The whole fleet to `version` (apply, rollback). A rollout in progress refuses it
-  // (FAILED_PRECONDITION) unless `force`, which aborts it first; `aborted` gets its id then.
-  grpc::Status Deploy(const ConfigVersion& version, bool force, const std::string& reason,
+  // The whole fleet to `version` (apply, rollback; kept by the engine, so pass it moved). A
+  // rollout in progress refuses it (FAILED_PRECONDITION) unless `force`, which aborts it first;
+  // `aborted` gets its id then.
+  grpc::Status Deploy(ConfigVersion version, bool force, const std::string& reason,
                       uint64_t* aborted = nullptr);
   // FAILED_PRECONDITION when a rollout is in progress and `force` is not set (nothing changes).
   grpc::Status CheckDeployable(bool force) const;
